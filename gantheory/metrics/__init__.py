@@ -1,0 +1,1 @@
+"""Measurements of a trained generator: the paper's Parzen-window protocol and MNIST-native metrics."""
