@@ -1,0 +1,269 @@
+"""The one GAN training loop (Algorithm 1 and the simultaneous variant), and the 1-D trainer.
+
+:func:`gan_step` is the single update rule every trainer in the toolkit calls, the MNIST trainer
+included; the generator loss (``minimax``, ``non_saturating``, ``maximum_likelihood``), the update
+order (``alternating``: k steps of D then one of G, as Algorithm 1; ``simultaneous``: one step on
+both from the same minibatch, as the paper's MNIST code ran) and k are its switches.
+
+:func:`train_1d` trains S independent 1-D GANs at once (see :mod:`gantheory.nets`): each seed has
+its own weights, its own noise and its own data, so seed s of a batched run reproduces the single
+run with seed s.
+
+    >>> from gantheory.train import Train1DConfig, train_1d
+    >>> run = train_1d(Train1DConfig(steps=500), seeds=range(8))
+    >>> run.jsd[-1]          # exact JSD(p_data || p_g) of each seed at the last record
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import override
+from .densities import Density, parse_density
+from .divergences import jsd_normal_batch
+from .errors import ConfigError
+from .losses import GeneratorLoss, discriminator_loss, generator_loss
+from .nets import AffineGenerator, EnsembleMLP, seed_generator
+
+UpdateOrder = Literal["alternating", "simultaneous"]
+
+
+def _params(module: nn.Module) -> list[torch.Tensor]:
+    return [p for p in module.parameters() if p.requires_grad]
+
+
+def discriminator_step(D: nn.Module, opt_d: torch.optim.Optimizer, real: torch.Tensor,
+                       fake: torch.Tensor) -> dict[str, torch.Tensor]:
+    r"""One ascent step of V in D's parameters (descent on -V/2 = :func:`discriminator_loss`).
+
+    .. math:: \nabla_{\theta_d} \frac{1}{m}\sum_i \big[\log D(x^{(i)}) + \log(1 - D(G(z^{(i)})))\big]
+    """
+    real_logits = D(real).squeeze(-1)
+    fake_logits = D(fake).squeeze(-1)
+    d_loss = discriminator_loss(real_logits, fake_logits)
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.sum().backward(inputs=_params(D))
+    opt_d.step()
+    return {"d_loss": d_loss.detach(), "d_real": torch.sigmoid(real_logits.detach()).mean(-1),
+            "d_fake": torch.sigmoid(fake_logits.detach()).mean(-1)}
+
+
+def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
+             opt_d: torch.optim.Optimizer, next_real: Callable[[], torch.Tensor],
+             next_z: Callable[[], torch.Tensor], *, loss: GeneratorLoss = "non_saturating",
+             update: UpdateOrder = "alternating", k: int = 1,
+             d_for_g: nn.Module | None = None) -> dict[str, torch.Tensor]:
+    """One iteration of GAN training; returns detached statistics (no host synchronisation).
+
+    ``next_real()`` and ``next_z()`` return the next minibatch of data and of noise.
+    ``d_for_g`` is the module used for D inside G's step (default ``D``): a DDP-wrapped D passes
+    its inner module there, since G's step must not all-reduce D's gradients.
+    """
+    d_for_g = D if d_for_g is None else d_for_g
+    if update == "alternating":
+        # Algorithm 1: k steps ascending V in theta_d ...
+        for _ in range(k):
+            real, z = next_real(), next_z()
+            with torch.no_grad():
+                fake = G(z)
+            stats = discriminator_step(D, opt_d, real, fake)
+        # ... then one step on G's loss, with fresh noise.
+        fake_logits = d_for_g(G(next_z())).squeeze(-1)
+        g_loss = generator_loss(fake_logits, loss)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.sum().backward(inputs=_params(G))
+        opt_g.step()
+    elif update == "simultaneous":
+        # One minibatch, both gradients taken before either player moves.
+        real, z = next_real(), next_z()
+        fake = G(z)
+        real_logits = D(real).squeeze(-1)
+        fake_logits = D(fake).squeeze(-1)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        g_loss = generator_loss(fake_logits, loss)
+        opt_d.zero_grad(set_to_none=True)
+        opt_g.zero_grad(set_to_none=True)
+        d_loss.sum().backward(inputs=_params(D), retain_graph=True)
+        g_loss.sum().backward(inputs=_params(G))
+        opt_d.step()
+        opt_g.step()
+        stats = {"d_loss": d_loss.detach(), "d_real": torch.sigmoid(real_logits.detach()).mean(-1),
+                 "d_fake": torch.sigmoid(fake_logits.detach()).mean(-1)}
+    else:
+        raise ValueError(f"update must be 'alternating' or 'simultaneous', got {update!r}")
+    return dict(stats, g_loss=g_loss.detach())
+
+
+class SeedSampler:
+    """Per-seed minibatches of shape (S, m, 1), each seed drawing from its own generator.
+
+    Draws come in chunks of ``chunk`` minibatches per seed (one generator call per seed and chunk),
+    with chunk shapes independent of S, so a seed's stream does not depend on its batch-mates.
+    """
+
+    def __init__(self, seeds: Sequence[int], draw: Callable[[int, torch.Generator], torch.Tensor],
+                 m: int, stream: str, chunk: int = 64):
+        self.gens = [seed_generator(s, stream) for s in seeds]
+        self.draw, self.m, self.chunk = draw, m, chunk
+        self.pos = chunk
+        self.buf: torch.Tensor | None = None
+
+    def __call__(self) -> torch.Tensor:
+        if self.pos == self.chunk:
+            n = self.chunk * self.m
+            self.buf = torch.stack([self.draw(n, g).reshape(self.chunk, self.m) for g in self.gens])
+            self.pos = 0
+        out = self.buf[:, self.pos, :, None]
+        self.pos += 1
+        return out
+
+
+def noise_draw(kind: str, dtype: torch.dtype = torch.float64):
+    """z ~ N(0, 1) or z ~ U(-sqrt 3, sqrt 3) (unit variance, as the paper's MNIST noise)."""
+    if kind == "normal":
+        return lambda n, g: torch.randn(n, generator=g, dtype=dtype)
+    if kind == "uniform":
+        return lambda n, g: (torch.rand(n, generator=g, dtype=dtype) * 2 - 1) * math.sqrt(3.0)
+    raise ConfigError(f"z must be 'normal' or 'uniform', got {kind!r}")
+
+
+@dataclass(frozen=True)
+class Train1DConfig:
+    """Defaults of the 1-D GAN trainer. Change them with :func:`gantheory.config.override`."""
+
+    p_data: str = "normal(0,1)"
+    generator: Literal["affine", "mlp"] = "affine"  # affine + normal z: p_g is an exact Normal
+    z: Literal["normal", "uniform"] = "normal"
+    g_scale: float = 1.0  # affine G's initial a (p_g's sigma)
+    g_shift: float = 3.0  # affine G's initial b (p_g's mean)
+    g_hidden: int = 32  # mlp G: 1 -> g_hidden -> g_hidden -> 1
+    d_hidden: int = 32  # D: 1 -> d_hidden -> d_hidden -> 1
+    d_activation: str = "tanh"
+    loss: GeneratorLoss = "non_saturating"
+    update: UpdateOrder = "alternating"
+    k: int = 1
+    steps: int = 1000
+    batch: int = 128
+    optimizer: Literal["adam", "sgd"] = "adam"
+    lr_d: float = 1e-2
+    lr_g: float = 1e-2
+    momentum: float = 0.5  # sgd only
+    d_pretrain: int = 0  # D-only steps before the first G step
+    record_every: int = 10
+
+    def check(self) -> None:
+        for name in ("k", "steps", "batch", "record_every", "g_hidden", "d_hidden"):
+            if getattr(self, name) < (0 if name == "steps" else 1):
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.d_pretrain < 0:
+            raise ConfigError(f"d_pretrain must be >= 0, got {self.d_pretrain}")
+        for name in ("lr_d", "lr_g"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.g_scale == 0:
+            raise ConfigError("g_scale must be non-zero (p_g would be a point mass)")
+        parse_density(self.p_data)
+
+
+def make_optimizer(cfg: Train1DConfig, params, lr: float) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
+    return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
+
+
+@dataclass
+class Run1D:
+    """What :func:`train_1d` returns: the trained modules and the recorded curves (numpy)."""
+
+    config: Train1DConfig
+    seeds: list[int]
+    G: nn.Module
+    D: nn.Module
+    steps: np.ndarray  # (T,) step index of each record
+    jsd: np.ndarray | None  # (T, S) exact JSD(p_data || p_g) when p_g is known, else None
+    p_g_mu: np.ndarray | None  # (T, S)
+    p_g_sigma: np.ndarray | None  # (T, S)
+    stats: dict[str, np.ndarray] = field(default_factory=dict)  # (T, S) per step statistics
+
+
+def build_1d(cfg: Train1DConfig, seeds: Sequence[int]):
+    """The generator and discriminator of a 1-D run, with per-seed initial weights."""
+    if cfg.generator == "affine":
+        G = AffineGenerator(seeds, cfg.g_scale, cfg.g_shift)
+    else:
+        G = EnsembleMLP(seeds, [1, cfg.g_hidden, cfg.g_hidden, 1], activation="relu", stream="G")
+    D = EnsembleMLP(seeds, [1, cfg.d_hidden, cfg.d_hidden, 1], activation=cfg.d_activation,
+                    stream="D")
+    return G, D
+
+
+def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **overrides) -> Run1D:
+    """Train ``len(seeds)`` independent 1-D GANs together; see the module docstring."""
+    cfg = override(cfg or Train1DConfig(), overrides)
+    cfg.check()
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ConfigError("seeds must not be empty")
+    p_data: Density = parse_density(cfg.p_data)
+    G, D = build_1d(cfg, seeds)
+    opt_g = make_optimizer(cfg, G.parameters(), cfg.lr_g)
+    opt_d = make_optimizer(cfg, D.parameters(), cfg.lr_d)
+    next_real = SeedSampler(seeds, lambda n, g: p_data.sample(n, g), cfg.batch, "data")
+    next_z = SeedSampler(seeds, noise_draw(cfg.z), cfg.batch, "z")
+
+    for _ in range(cfg.d_pretrain):  # a discriminator that already rejects the poor start
+        with torch.no_grad():
+            fake = G(next_z())
+        discriminator_step(D, opt_d, next_real(), fake)
+
+    exact = cfg.generator == "affine" and cfg.z == "normal"
+    rec_steps, rec_jsd, rec_mu, rec_sigma, rec_stats = [], [], [], [], {}
+
+    def record(t: int, stats: dict | None) -> None:
+        rec_steps.append(t)
+        if exact:
+            mu, sigma = G.p_g_params()
+            rec_mu.append(mu.numpy().copy())
+            rec_sigma.append(sigma.numpy().copy())
+            rec_jsd.append(jsd_normal_batch(p_data, mu, sigma).numpy())
+        for key, val in (stats or {}).items():
+            rec_stats.setdefault(key, []).append(val.numpy().copy())
+
+    record(0, None)
+    for t in range(1, cfg.steps + 1):
+        stats = gan_step(G, D, opt_g, opt_d, next_real, next_z, loss=cfg.loss,
+                         update=cfg.update, k=cfg.k)
+        if t % cfg.record_every == 0 or t == cfg.steps:
+            record(t, stats)
+    arr = lambda xs: np.asarray(xs) if xs else None  # noqa: E731
+    return Run1D(cfg, seeds, G, D, np.asarray(rec_steps), arr(rec_jsd), arr(rec_mu),
+                 arr(rec_sigma), {k: np.asarray(v) for k, v in rec_stats.items()})
+
+
+
+def fit_discriminator(p_data: Density, p_g: Density, seeds: Sequence[int], *, steps: int,
+                      batch: int, lr: float, hidden: int = 32, activation: str = "tanh",
+                      lr_final: float | None = None) -> EnsembleMLP:
+    """Train D alone for a fixed p_g, from samples only (the inner loop of Algorithm 1).
+
+    Adam with a cosine learning-rate decay from ``lr`` to ``lr_final`` (default lr / 100): the
+    decay averages out minibatch noise, which otherwise keeps D a few hundredths away from D*.
+    Returns the S-seed discriminator; its outputs are logits.
+    """
+    D = EnsembleMLP(seeds, [1, hidden, hidden, 1], activation=activation, stream="D")
+    opt = torch.optim.Adam(D.parameters(), lr=lr)
+    lr_final = lr / 100 if lr_final is None else lr_final
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda t: (lr_final + 0.5 * (lr - lr_final) * (1 + math.cos(math.pi * t / steps))) / lr)
+    next_real = SeedSampler(seeds, lambda n, g: p_data.sample(n, g), batch, "data")
+    next_fake = SeedSampler(seeds, lambda n, g: p_g.sample(n, g), batch, "p_g")
+    for _ in range(steps):
+        discriminator_step(D, opt, next_real(), next_fake())
+        sched.step()
+    return D
