@@ -83,3 +83,25 @@ class AffineGenerator(nn.Module):
     def p_g_params(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, sigma) of the exact Normal p_g of every seed, shape (S,)."""
         return self.b.detach().reshape(-1), self.a.detach().abs().reshape(-1)
+
+
+def member_logit(mlp: EnsembleMLP, s: int):
+    """Seed ``s`` of an :class:`EnsembleMLP` as a float64 numpy function x -> logit(x).
+
+    Quadrature calls a discriminator one point at a time; evaluating the copied weights with
+    numpy costs a few microseconds a call where a torch forward costs tens.
+    """
+    weights = [(l.weight[s].detach().double().numpy(), l.bias[s].detach().double().numpy())
+               for l in mlp.layers]
+    act = {torch.tanh: np.tanh, torch.relu: lambda v: np.maximum(v, 0.0)}.get(mlp.act)
+    if act is None:
+        raise ValueError("member_logit supports tanh and relu networks")
+
+    def logit(x):
+        h = np.asarray(x, dtype=np.float64).reshape(-1, 1)
+        for w, b in weights[:-1]:
+            h = act(h @ w + b)
+        w, b = weights[-1]
+        return (h @ w + b).reshape(-1)
+
+    return logit

@@ -154,6 +154,7 @@ class Train1DConfig:
     lr_d: float = 1e-2
     lr_g: float = 1e-2
     momentum: float = 0.5  # sgd only
+    lr_final_ratio: float = 1.0  # cosine decay of both learning rates to this fraction; 1 = constant
     d_pretrain: int = 0  # D-only steps before the first G step
     record_every: int = 10
 
@@ -166,6 +167,8 @@ class Train1DConfig:
         for name in ("lr_d", "lr_g"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 < self.lr_final_ratio <= 1:
+            raise ConfigError(f"lr_final_ratio must lie in (0, 1], got {self.lr_final_ratio}")
         if self.g_scale == 0:
             raise ConfigError("g_scale must be non-zero (p_g would be a point mass)")
         parse_density(self.p_data)
@@ -203,6 +206,11 @@ def build_1d(cfg: Train1DConfig, seeds: Sequence[int]):
     return G, D
 
 
+def _cosine(steps: int, final: float):
+    """Learning-rate multiplier: cosine from 1 at step 0 to ``final`` at ``steps``."""
+    return lambda t: final + 0.5 * (1 - final) * (1 + math.cos(math.pi * min(t, steps) / max(steps, 1)))
+
+
 def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **overrides) -> Run1D:
     """Train ``len(seeds)`` independent 1-D GANs together; see the module docstring."""
     cfg = override(cfg or Train1DConfig(), overrides)
@@ -217,6 +225,8 @@ def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **ov
     next_real = SeedSampler(seeds, lambda n, g: p_data.sample(n, g), cfg.batch, "data")
     next_z = SeedSampler(seeds, noise_draw(cfg.z), cfg.batch, "z")
 
+    scheds = [torch.optim.lr_scheduler.LambdaLR(opt, _cosine(cfg.steps, cfg.lr_final_ratio))
+              for opt in (opt_g, opt_d)]
     for _ in range(cfg.d_pretrain):  # a discriminator that already rejects the poor start
         with torch.no_grad():
             fake = G(next_z())
@@ -239,6 +249,8 @@ def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **ov
     for t in range(1, cfg.steps + 1):
         stats = gan_step(G, D, opt_g, opt_d, next_real, next_z, loss=cfg.loss,
                          update=cfg.update, k=cfg.k)
+        for sched in scheds:
+            sched.step()
         if t % cfg.record_every == 0 or t == cfg.steps:
             record(t, stats)
     arr = lambda xs: np.asarray(xs) if xs else None  # noqa: E731
@@ -249,21 +261,27 @@ def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **ov
 
 def fit_discriminator(p_data: Density, p_g: Density, seeds: Sequence[int], *, steps: int,
                       batch: int, lr: float, hidden: int = 32, activation: str = "tanh",
-                      lr_final: float | None = None) -> EnsembleMLP:
+                      lr_final: float | None = None,
+                      dtype: torch.dtype = torch.float32, ema: float = 0.0) -> nn.Module:
     """Train D alone for a fixed p_g, from samples only (the inner loop of Algorithm 1).
 
     Adam with a cosine learning-rate decay from ``lr`` to ``lr_final`` (default lr / 100): the
     decay averages out minibatch noise, which otherwise keeps D a few hundredths away from D*.
     Returns the S-seed discriminator; its outputs are logits.
     """
-    D = EnsembleMLP(seeds, [1, hidden, hidden, 1], activation=activation, stream="D")
+    D = EnsembleMLP(seeds, [1, hidden, hidden, 1], activation=activation, stream="D", dtype=dtype)
     opt = torch.optim.Adam(D.parameters(), lr=lr)
     lr_final = lr / 100 if lr_final is None else lr_final
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda t: (lr_final + 0.5 * (lr - lr_final) * (1 + math.cos(math.pi * t / steps))) / lr)
-    next_real = SeedSampler(seeds, lambda n, g: p_data.sample(n, g), batch, "data")
-    next_fake = SeedSampler(seeds, lambda n, g: p_g.sample(n, g), batch, "p_g")
-    for _ in range(steps):
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _cosine(steps, lr_final / lr))
+    next_real = SeedSampler(seeds, lambda n, g: p_data.sample(n, g, dtype=dtype), batch, "data")
+    next_fake = SeedSampler(seeds, lambda n, g: p_g.sample(n, g, dtype=dtype), batch, "p_g")
+    avg = None
+    if ema > 0:  # Polyak averaging of the iterates over the second half of training
+        avg = torch.optim.swa_utils.AveragedModel(
+            D, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(ema))
+    for t in range(steps):
         discriminator_step(D, opt, next_real(), next_fake())
         sched.step()
-    return D
+        if avg is not None and t >= steps // 2:
+            avg.update_parameters(D)
+    return D if avg is None else avg.module

@@ -1,0 +1,11 @@
+"""The paper's claims, each registered under its name (see :mod:`gantheory.claims.registry`).
+
+Importing this package registers every claim; the CLI, the tests and the docs read
+:data:`REGISTRY`.
+"""
+
+from .registry import JSON_KEYS, REGISTRY, Claim, ClaimResult, register, versions
+from . import optimal_d  # noqa: F401  (registration order is the order of `verify all`)
+
+__all__ = ["JSON_KEYS", "REGISTRY", "Claim", "ClaimResult", "register", "versions"]
+from . import global_optimum, symbolic  # noqa: F401,E402

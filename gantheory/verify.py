@@ -1,0 +1,180 @@
+"""Check the paper's claims from the command line.
+
+    python -m gantheory.verify --list
+    python -m gantheory.verify optimal_d --seeds 5 --plot d_vs_dstar.png
+    python -m gantheory.verify optimal_d --p-data "normal(0,1)" --p-g "normal(1,2)" --json
+    python -m gantheory.verify all --report report/
+
+Exit status: 0 when every claim passed, 1 when one failed, 2 on bad input (an unknown claim, a
+malformed density spec, an impossible parameter), reported as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .config import override
+from .errors import ConfigError, GanTheoryError
+
+# Flags shared by several claims; each maps to the config field of the same name.
+COMMON = {"p_data": "--p-data", "p_g": "--p-g", "seeds": "--seeds", "steps": "--steps",
+          "plot": "--plot"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as for every other bad input
+        raise ConfigError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .claims import REGISTRY
+
+    p = _Parser(prog="python -m gantheory.verify", description=__doc__.split("\n\n")[0],
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("claims", nargs="*", metavar="CLAIM",
+                   help=f"one or more of: {', '.join(REGISTRY)}, or 'all'")
+    p.add_argument("--list", action="store_true", help="list the claims and exit")
+    p.add_argument("--json", action="store_true", help="print one JSON object per claim")
+    p.add_argument("--report", metavar="DIR", help="write report.md, results.json and figures")
+    p.add_argument("--p-data", help="data density, e.g. 'normal(0,1)'")
+    p.add_argument("--p-g", help="generator density, e.g. 'mixture(0.3*normal(-2,0.5)+0.7*normal(1,1))'")
+    p.add_argument("--seeds", type=int, help="number of seeds (>= 1)")
+    p.add_argument("--steps", type=int, help="training steps")
+    p.add_argument("--plot", metavar="FILE", help="save the claim's figure (single claim)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other config field of the claim, e.g. --set batch=256")
+    return p
+
+
+def configs_for(names: list[str], args: argparse.Namespace) -> dict[str, object]:
+    """Each selected claim's config: defaults, then the flags it has, then --set overrides."""
+    from .claims import REGISTRY
+
+    common = {k: getattr(args, k) for k in COMMON if getattr(args, k) is not None}
+    extra = {}
+    for item in args.set:
+        key, sep, val = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        extra[key.strip().replace("-", "_")] = val.strip()
+    if "seeds" in common and common["seeds"] < 1:
+        raise ConfigError(f"--seeds must be >= 1, got {common['seeds']}")
+    if "steps" in common and common["steps"] < 1:
+        raise ConfigError(f"--steps must be >= 1, got {common['steps']}")
+    if "plot" in common and len(names) > 1:
+        raise ConfigError("--plot takes a single claim; use --report DIR for several")
+    out = {}
+    for name in names:
+        claim = REGISTRY[name]
+        fields = {f.name for f in dataclasses.fields(claim.config)}
+        changes = {k: v for k, v in common.items() if k in fields}
+        missing = sorted(set(common) - fields)
+        if missing and len(names) == 1:
+            flags = ", ".join(COMMON[k] for k in missing)
+            raise ConfigError(f"claim {name} takes no {flags} option")
+        changes.update({k: v for k, v in extra.items() if k in fields or len(names) == 1})
+        if args.report and "plot" in fields:
+            changes["plot"] = str(Path(args.report) / f"{name}.png")
+        out[name] = override(claim.config(), changes)
+    unknown = sorted(k for k in extra if not any(
+        k in {f.name for f in dataclasses.fields(REGISTRY[n].config)} for n in names))
+    if unknown:
+        raise ConfigError(f"no selected claim has the option(s): {', '.join(unknown)}")
+    return out
+
+
+def run_claims(configs: dict[str, object], progress: bool = False) -> list:
+    """Run claims in order; each result carries its wall time and library versions."""
+    from .claims import REGISTRY, versions
+
+    from tqdm import tqdm
+
+    results = []
+    bar = tqdm(list(configs.items()), desc="claims", unit="claim", disable=not progress,
+               file=sys.stderr)
+    for name, cfg in bar:
+        bar.set_postfix_str(name)
+        claim = REGISTRY[name]
+        t0 = time.perf_counter()
+        res = claim.run(cfg)
+        res.wall_s = round(time.perf_counter() - t0, 3)
+        res.statement = claim.statement
+        res.versions = versions()
+        results.append(res)
+    return results
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_report(results: list, directory: str) -> None:
+    """report.md (statement, result, figures per claim) and results.json, written atomically."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    md = ["# gantheory report", "",
+          f"{sum(r.passed for r in results)} of {len(results)} claims passed.", ""]
+    for r in results:
+        md += [f"## {r.claim}: {'PASS' if r.passed else 'FAIL'}", "", f"> {r.statement}", ""]
+        md += [f"- {line}" for line in r.lines] + [f"- wall time: {r.wall_s:.1f} s", ""]
+        md += [f"![{r.claim}]({Path(f).name})" for f in r.figures] + [""]
+    _atomic_write(d / "report.md", "\n".join(md))
+    _atomic_write(d / "results.json", json.dumps([r.to_json() for r in results], indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    from .claims import REGISTRY
+
+    # The 1-D claims run tiny tensors, where a second intra-op thread costs more in
+    # synchronisation than it gains (docs/benchmarks.md); GANTHEORY_THREADS overrides.
+    torch.set_num_threads(int(os.environ.get("GANTHEORY_THREADS", "1")))
+
+    try:
+        args = build_parser().parse_args(argv)
+        if args.list:
+            for c in REGISTRY.values():
+                print(f"{c.name:16s} [{c.kind}] {c.statement}")
+            return 0
+        if not args.claims:
+            raise ConfigError("name a claim (see --list) or 'all'")
+        names = list(REGISTRY) if args.claims == ["all"] else args.claims
+        for n in names:
+            if n not in REGISTRY:
+                raise ConfigError(f"unknown claim {n!r}; known: {', '.join(REGISTRY)}, all")
+        configs = configs_for(names, args)
+        results = run_claims(configs, progress=len(names) > 1 and not args.json)
+        if args.report:
+            write_report(results, args.report)
+    except GanTheoryError as e:
+        print(f"gantheory: error: {e}", file=sys.stderr)
+        return 2
+    for r in results:
+        if args.json:
+            print(json.dumps(r.to_json()))
+        else:
+            print(f"{r.claim}: {'PASS' if r.passed else 'FAIL'} ({r.wall_s:.1f} s)  {r.statement}")
+            for line in r.lines:
+                print(f"  {line}")
+            for f in r.figures:
+                print(f"  figure: {f}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
