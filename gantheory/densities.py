@@ -85,6 +85,23 @@ class Density:
         x = np.asarray(x, dtype=np.float64)
         return sum(w * c._cdf1(x) for w, c in zip(self.weights, comps))
 
+    def canonical(self) -> tuple[tuple[float, float, float], ...]:
+        """Sorted (mu, sigma, weight) with identical components merged: equal iff same density.
+
+        (Normals with distinct (mu, sigma) are linearly independent, so two mixtures are the
+        same density exactly when their merged component lists agree.)
+        """
+        merged: dict[tuple[float, float], float] = {}
+        for w, c in zip(self.weights, self.components()):
+            merged[(c.mu, c.sigma)] = merged.get((c.mu, c.sigma), 0.0) + w
+        return tuple(sorted((mu, sd, w) for (mu, sd), w in merged.items()))
+
+    def same_as(self, other: "Density") -> bool:
+        """True when both describe the same density (up to float rounding of merged weights)."""
+        a, b = self.canonical(), other.canonical()
+        return len(a) == len(b) and all(
+            x[:2] == y[:2] and abs(x[2] - y[2]) <= WEIGHT_SUM_TOL for x, y in zip(a, b))
+
     def mean(self) -> float:
         return float(sum(w * c.mu for w, c in zip(self.weights, self.components())))
 

@@ -72,7 +72,8 @@ def central_region(p_data, p_g, mass: float) -> tuple[float, float]:
 
 
 @register("optimal_d", "Proposition 1: for G fixed, the optimal discriminator is "
-          "D*_G(x) = p_data(x) / (p_data(x) + p_g(x)).", OptimalDConfig)
+          "D*_G(x) = p_data(x) / (p_data(x) + p_g(x)).", OptimalDConfig,
+          quick={"seeds": 1, "steps": 100, "grid": 201})
 def run(cfg: OptimalDConfig) -> ClaimResult:
     """Train D from samples for a fixed p_g and measure its distance to D*."""
     cfg.check()

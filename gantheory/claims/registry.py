@@ -53,12 +53,14 @@ class Claim:
     run: Callable[[Any], ClaimResult]
     kind: Literal["claim", "study"] = "claim"
     summary: str = ""
+    quick: dict = field(default_factory=dict)  # overrides for a seconds-long smoke run (tests)
 
 
 REGISTRY: dict[str, Claim] = {}
 
 
-def register(name: str, statement: str, config: type, *, kind: str = "claim"):
+def register(name: str, statement: str, config: type, *, kind: str = "claim",
+             quick: dict | None = None):
     """Decorator adding ``run(cfg) -> ClaimResult`` to the registry under ``name``."""
 
     def deco(run: Callable[[Any], ClaimResult]):
@@ -73,7 +75,11 @@ def register(name: str, statement: str, config: type, *, kind: str = "claim"):
         if kind not in ("claim", "study"):
             raise ValueError(f"claim {name!r}: kind must be 'claim' or 'study'")
         summary = (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else ""
-        REGISTRY[name] = Claim(name, statement, config, run, kind, summary)
+        fields = {f.name for f in dataclasses.fields(config)}
+        unknown = sorted(set(quick or {}) - fields)
+        if unknown:
+            raise ValueError(f"claim {name!r}: quick overrides name unknown fields {unknown}")
+        REGISTRY[name] = Claim(name, statement, config, run, kind, summary, dict(quick or {}))
         return run
 
     return deco

@@ -1,0 +1,120 @@
+"""Hypothesis strategies over the objects of GAN theory, for your own property tests.
+
+Needs ``hypothesis`` (the ``test`` extra). Every strategy is bounded to the region where the
+toolkit promises its accuracy: |mu| <= 10, sigma in [0.05, 20], mixtures of 1 to 3 components
+with weights >= 0.05; no NaN, no infinities.
+
+    from hypothesis import given
+    from gantheory import optimal_discriminator, value
+    from gantheory.strategies import density_pairs
+
+    @given(density_pairs())
+    def test_my_discriminator_never_beats_d_star(pair):
+        p_data, p_g = pair
+        assert value(my_d, p_data, p_g) <= value(optimal_discriminator(p_data, p_g), p_data, p_g)
+
+See docs/theory.md ("Testing your own GAN code against the theory").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .densities import Mixture, Normal
+
+MU_MAX = 10.0
+SIGMA_MIN, SIGMA_MAX = 0.05, 20.0
+MIN_WEIGHT = 0.05
+
+mus = st.floats(-MU_MAX, MU_MAX, allow_nan=False, allow_infinity=False)
+# sigma drawn log-uniformly so narrow and wide components are equally likely
+sigmas = st.floats(math.log(SIGMA_MIN), math.log(SIGMA_MAX)).map(math.exp)
+
+
+@st.composite
+def normals(draw, mu=mus, sigma=sigmas) -> Normal:
+    """A Normal(mu, sigma) inside the promised region."""
+    return Normal(draw(mu), draw(sigma))
+
+
+@st.composite
+def mixtures(draw, max_components: int = 3) -> Mixture:
+    """A mixture of 1 to ``max_components`` Normals, every weight at least MIN_WEIGHT."""
+    n = draw(st.integers(1, max_components))
+    raw = np.asarray(draw(st.lists(st.floats(0.01, 1.0), min_size=n, max_size=n)))
+    w = MIN_WEIGHT + (1.0 - n * MIN_WEIGHT) * raw / raw.sum()
+    w[-1] = 1.0 - w[:-1].sum()  # exact sum to 1 in float64
+    return Mixture(list(w), [draw(normals()) for _ in range(n)])
+
+
+def densities() -> st.SearchStrategy:
+    """A Normal or a mixture."""
+    return st.one_of(normals(), mixtures())
+
+
+def density_pairs(distinct: bool = False) -> st.SearchStrategy:
+    """(p_data, p_g) pairs; with ``distinct`` the two are different densities."""
+    pairs = st.tuples(densities(), densities())
+    return pairs.filter(lambda pq: not pq[0].same_as(pq[1])) if distinct else pairs
+
+
+class LogisticDiscriminator:
+    """D(x) = sigmoid(a x^2 + b x + c), a quadratic logit: exact D* for two Normals has this form."""
+
+    def __init__(self, a: float, b: float, c: float):
+        self.a, self.b, self.c = a, b, c
+
+    def logit(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return self.a * x * x + self.b * x + self.c
+
+    def logit_scalar(self, x: float) -> float:
+        return self.a * x * x + self.b * x + self.c
+
+    def __call__(self, x):
+        return 0.5 * (1.0 + np.tanh(0.5 * self.logit(x)))
+
+    def __repr__(self) -> str:
+        return f"LogisticDiscriminator(a={self.a:g}, b={self.b:g}, c={self.c:g})"
+
+
+class TanhNetDiscriminator:
+    """A random one-hidden-layer tanh network as D; its logit is bounded by the output weights."""
+
+    def __init__(self, w1, b1, w2, b2: float):
+        self.w1, self.b1, self.w2, self.b2 = (np.asarray(w1), np.asarray(b1), np.asarray(w2),
+                                              float(b2))
+
+    def logit(self, x):
+        x = np.asarray(x, dtype=np.float64).reshape(-1, 1)
+        return np.tanh(x * self.w1 + self.b1) @ self.w2 + self.b2
+
+    def logit_scalar(self, x: float) -> float:
+        return float(np.tanh(x * self.w1 + self.b1) @ self.w2 + self.b2)
+
+    def __call__(self, x):
+        return 0.5 * (1.0 + np.tanh(0.5 * self.logit(x)))
+
+
+coefs = st.floats(-3.0, 3.0, allow_nan=False)
+
+
+@st.composite
+def logistic_discriminators(draw) -> LogisticDiscriminator:
+    """sigmoid(a x^2 + b x + c) with |a|, |b|, |c| <= 3."""
+    return LogisticDiscriminator(draw(coefs), draw(coefs), draw(coefs))
+
+
+@st.composite
+def net_discriminators(draw, hidden: int = 8) -> TanhNetDiscriminator:
+    """A random tanh network 1 -> hidden -> 1 with weights in [-3, 3]."""
+    vec = st.lists(coefs, min_size=hidden, max_size=hidden)
+    return TanhNetDiscriminator(draw(vec), draw(vec), draw(vec), draw(coefs))
+
+
+def discriminators() -> st.SearchStrategy:
+    """Any random discriminator: logistic-quadratic or a small tanh network."""
+    return st.one_of(logistic_discriminators(), net_discriminators())
