@@ -1,0 +1,231 @@
+"""Benchmark: the MNIST trainer's step against a plain tutorial-style loop, side by side.
+
+    python benchmarks/bench_mnist_step.py                  # CPU, the paper's sizes (~1-2 min)
+    python benchmarks/bench_mnist_step.py --quick          # seconds, small nets
+    python benchmarks/bench_mnist_step.py --device cuda    # eager vs CUDA-graph ms per step
+
+CPU mode times iterations per second of (a) :meth:`gantheory.mnist.trainer.Trainer.train_step`
+(data in one tensor, device-side permutation, pylearn2 momentum, statistics summed on the device
+and read every ``log_every`` steps) and (b) the loop a PyTorch tutorial would write for the same
+model, batch and update order: ``DataLoader(TensorDataset, shuffle=True)``, sigmoid outputs into
+``nn.BCELoss``, ``torch.optim.SGD`` with an ``ExponentialLR`` decay stepped per batch, losses read
+with ``.item()`` each step, and, for the simultaneous order, G's loss computed through a second
+forward of D. The two alternate in rounds on the same machine and the medians are compared; the
+last line of stdout is one JSON object. Run with ``PYTHONPATH=.`` or after ``pip install -e .``.
+
+CUDA mode (for a GPU session; the graph path has never run) first trains 20 steps eagerly and as
+one CUDA graph from the same seed and reports how far apart the weights end, then times the
+trainer eagerly, as a graph, and the tutorial loop (ms per step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from gantheory.config import override
+from gantheory.mnist.config import PRESETS
+from gantheory.mnist.trainer import Trainer
+
+TARGET_RATIO = 1.5
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+class TutorialD(nn.Module):
+    """The paper's D as a tutorial writes it: nn.Dropout, maxout, a sigmoid output."""
+
+    def __init__(self, units: int, pieces: int):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.h0, self.h1 = nn.Linear(784, units * pieces), nn.Linear(units, units * pieces)
+        self.y = nn.Linear(units, 1)
+        self.drop_in, self.drop = nn.Dropout(0.2), nn.Dropout(0.5)
+
+    def forward(self, x):
+        h = self.h0(self.drop_in(x)).view(-1, self.units, self.pieces).max(-1).values
+        h = self.h1(self.drop(h)).view(-1, self.units, self.pieces).max(-1).values
+        return torch.sigmoid(self.y(self.drop(h)))
+
+
+class TutorialLoop:
+    """One step per call: a DataLoader batch, BCELoss on probabilities, torch SGD."""
+
+    def __init__(self, cfg, images: torch.Tensor, device: torch.device):
+        h = cfg.g_hidden
+        self.G = nn.Sequential(nn.Linear(cfg.z_dim, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
+                               nn.Linear(h, 784), nn.Sigmoid()).to(device)
+        self.D = TutorialD(cfg.d_units, cfg.d_pieces).to(device)
+        self.opt_g = torch.optim.SGD(self.G.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+        self.opt_d = torch.optim.SGD(self.D.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+        self.sched = [torch.optim.lr_scheduler.ExponentialLR(o, 1 / cfg.lr_decay)
+                      for o in (self.opt_g, self.opt_d)]
+        self.loader = DataLoader(TensorDataset(images), batch_size=cfg.batch, shuffle=True,
+                                 drop_last=True)
+        self.bce, self.cfg, self.device, self.it = nn.BCELoss(), cfg, device, iter(())
+        self.ones = torch.ones(cfg.batch, 1, device=device)
+        self.zeros = torch.zeros(cfg.batch, 1, device=device)
+
+    def _batch(self):
+        try:
+            return next(self.it)[0].to(self.device)
+        except StopIteration:
+            self.it = iter(self.loader)
+            return next(self.it)[0].to(self.device)
+
+    def __call__(self):
+        real = self._batch()
+        z = (torch.rand(self.cfg.batch, self.cfg.z_dim, device=self.device) * 2 - 1) * math.sqrt(3)
+        fake = self.G(z)
+        if self.cfg.update == "simultaneous":  # G's gradient at the D of this step ...
+            self.opt_g.zero_grad()
+            loss_g = self.bce(self.D(fake), self.ones)
+            loss_g.backward()
+        self.opt_d.zero_grad()  # ... then D's
+        loss_d = 0.5 * (self.bce(self.D(real), self.ones) + self.bce(self.D(fake.detach()),
+                                                                      self.zeros))
+        loss_d.backward()
+        self.opt_d.step()
+        if self.cfg.update == "alternating":
+            self.opt_g.zero_grad()
+            loss_g = self.bce(self.D(fake), self.ones)  # the DCGAN tutorial reuses fake
+            loss_g.backward()
+        self.opt_g.step()
+        for s in self.sched:
+            s.step()
+        return loss_d.item(), loss_g.item()
+
+
+def ours(cfg, images, device, trainer=None):
+    trainer = trainer or Trainer(cfg, images, device)
+
+    def step():
+        if trainer.step_in_epoch == cfg.steps_per_epoch:
+            trainer.end_epoch()
+        trainer.train_step()
+        if trainer.step % cfg.log_every == 0:
+            trainer.flush()
+    return step
+
+
+def rate(step, n: int, sync) -> float:
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    sync()
+    return n / (time.perf_counter() - t0)
+
+
+def load(cfg, synthetic: bool) -> torch.Tensor:
+    if not synthetic:
+        try:
+            from gantheory.mnist.data import load as load_mnist
+            return load_mnist().train.x()[: cfg.train_images]
+        except Exception as exc:  # noqa: BLE001 - a benchmark falls back to synthetic data
+            print(f"real MNIST unavailable ({exc}); using synthetic images", file=sys.stderr)
+    return torch.rand(cfg.train_images, 784).pow_(4)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--quick", action="store_true", help="small nets, few steps")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: default)")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--steps", type=int, default=40, help="steps per round and contestant")
+    p.add_argument("--update", default="simultaneous", choices=("simultaneous", "alternating"))
+    p.add_argument("--synthetic", action="store_true")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cfg = override(PRESETS["paper"], update=args.update, device=args.device, figures=False)
+    if args.quick:
+        cfg = override(cfg, g_hidden=128, d_units=32, train_images=5000)
+        args.rounds, args.steps = min(args.rounds, 3), min(args.steps, 20)
+    images = load(cfg, args.synthetic)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    if device.type == "cuda":
+        return cuda_mode(cfg, images, device, args, sync)
+    contestants = {"ours": ours(cfg, images, device),
+                   "tutorial": TutorialLoop(cfg, images, device)}
+    rates = {name: [] for name in contestants}
+    for name, step in contestants.items():  # warm-up
+        rate(step, 5, sync)
+    for _ in range(args.rounds):
+        for name, step in contestants.items():
+            rates[name].append(rate(step, args.steps, sync))
+    med = {name: statistics.median(r) for name, r in rates.items()}
+    result = {"device": "cpu", "cpu": cpu_name(), "threads": torch.get_num_threads(),
+              "update": cfg.update, "batch": cfg.batch, "g_hidden": cfg.g_hidden,
+              "d_units": cfg.d_units, "d_pieces": cfg.d_pieces, "rounds": args.rounds,
+              "steps_per_round": args.steps,
+              "ours_it_s": round(med["ours"], 2), "tutorial_it_s": round(med["tutorial"], 2),
+              "ratio": round(med["ours"] / med["tutorial"], 3), "target_ratio": TARGET_RATIO,
+              "rounds_ours_it_s": [round(r, 2) for r in rates["ours"]],
+              "rounds_tutorial_it_s": [round(r, 2) for r in rates["tutorial"]]}
+    result["meets_target"] = result["ratio"] >= TARGET_RATIO
+    print(json.dumps(result))
+    return 0
+
+
+def graph_agreement(cfg, images, device, steps: int = 20) -> dict:
+    """The same seed for ``steps`` steps eagerly and as a CUDA graph: how far apart they end.
+
+    Same kernels, same Philox offsets: expected equal or within float32 round-off.
+    """
+    eager = Trainer(override(cfg, cuda_graph=False), images, device)
+    graph = Trainer(override(cfg, cuda_graph=True), images, device)
+    for t in (eager, graph):
+        for _ in range(steps):
+            t.train_step()
+    torch.cuda.synchronize()
+    diff = max((a - b).abs().max().item()
+               for m, n in ((eager.G, graph.G), (eager.D, graph.D))
+               for a, b in zip(m.parameters(), n.parameters()))
+    return {"steps": steps, "max_abs_weight_diff": diff,
+            "noise_state_equal": torch.equal(eager.gen_z.get_state(), graph.gen_z.get_state()),
+            "dropout_state_equal": torch.equal(eager.gen_drop.get_state(),
+                                               graph.gen_drop.get_state())}
+
+
+def cuda_mode(cfg, images, device, args, sync) -> int:
+    """ms per step: eager trainer, CUDA-graph trainer, tutorial loop (median of rounds)."""
+    agreement = graph_agreement(cfg, images, device)
+    runs = {"eager": ours(override(cfg, cuda_graph=False), images, device),
+            "graph": ours(override(cfg, cuda_graph=True), images, device),
+            "tutorial": TutorialLoop(cfg, images, device)}
+    ms = {name: [] for name in runs}
+    for step in runs.values():
+        rate(step, 10, sync)  # includes the graph's warm-up and capture
+    for _ in range(args.rounds):
+        for name, step in runs.items():
+            ms[name].append(1e3 / rate(step, max(args.steps, 100), sync))
+    med = {name: statistics.median(v) for name, v in ms.items()}
+    print(json.dumps({"device": torch.cuda.get_device_name(device), "update": cfg.update,
+                      "batch": cfg.batch, "eager_ms": round(med["eager"], 4),
+                      "graph_ms": round(med["graph"], 4), "tutorial_ms": round(med["tutorial"], 4),
+                      "graph_speedup": round(med["eager"] / med["graph"], 3),
+                      "graph_vs_eager": agreement}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

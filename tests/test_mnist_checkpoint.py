@@ -1,0 +1,109 @@
+"""Tests for gantheory.mnist.checkpoint and gantheory.mnist.figures: atomic files, checksums,
+the fallback past a corrupt checkpoint, and the nearest-neighbour search behind Figure 2."""
+
+import os
+import warnings
+
+import pytest
+import torch
+
+from gantheory.errors import CheckpointError
+from gantheory.mnist import checkpoint, figures
+
+# float64 distances from |s|^2 - 2 s.x + |x|^2 against cdist: ~1e-13 relative for values ~100.
+DIST_TOL = 1e-9
+REQUIRED = {k: 0 for k in checkpoint.REQUIRED if k not in ("format", "sha256")}
+
+
+def _state(step, value=1.0):
+    return dict(REQUIRED, step=step, G={"w": torch.full((3,), value)}, rng={"z": torch.arange(4)})
+
+
+def test_save_keeps_the_last_two_and_load_latest_returns_the_newest(tmp_path):
+    for step in (3, 6, 9):
+        checkpoint.save(tmp_path, _state(step, float(step)), keep=2)
+    assert [p.name for p in checkpoint.list_checkpoints(tmp_path)] == [
+        "ckpt-000000006.pt", "ckpt-000000009.pt"]
+    state, path = checkpoint.load_latest(tmp_path)
+    assert path.name == "ckpt-000000009.pt" and torch.equal(state["G"]["w"], torch.full((3,), 9.0))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(checkpoint.TMP_PREFIX)]
+
+
+def test_a_checkpoint_is_a_plain_torch_file(tmp_path):
+    path = checkpoint.save(tmp_path, _state(1))
+    assert torch.load(path, weights_only=True)["step"] == 1
+
+
+def test_truncated_latest_falls_back_to_the_previous_with_a_warning(tmp_path):
+    checkpoint.save(tmp_path, _state(1))
+    newest = checkpoint.save(tmp_path, _state(2))
+    newest.write_bytes(newest.read_bytes()[:100])
+    with pytest.warns(UserWarning, match="unreadable checkpoint.*falling back to ckpt-000000001"):
+        state, path = checkpoint.load_latest(tmp_path)
+    assert state["step"] == 1
+
+
+def test_a_changed_tensor_fails_the_checksum(tmp_path):
+    path = checkpoint.save(tmp_path, _state(1))
+    state = torch.load(path, weights_only=True)
+    state["G"]["w"][0] += 1e-6  # the zip stays valid; only the digest can tell
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        checkpoint.load(path)
+
+
+def test_no_usable_checkpoint_is_an_error_not_a_fresh_start(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        checkpoint.load_latest(tmp_path)
+    (tmp_path / "ckpt-000000001.pt").write_bytes(b"garbage")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(CheckpointError, match="no usable checkpoint"):
+            checkpoint.load_latest(tmp_path)
+
+
+def test_clean_stale_removes_only_temporary_files(tmp_path):
+    keep = checkpoint.save(tmp_path, _state(1))
+    stale = tmp_path / f"{checkpoint.TMP_PREFIX}ckpt-000000002.pt.abc"
+    stale.write_bytes(b"half")
+    assert checkpoint.clean_stale(tmp_path) == [stale]
+    assert keep.exists() and not stale.exists()
+
+
+def test_atomic_write_leaves_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
+    target = tmp_path / "f.bin"
+    target.write_bytes(b"old")
+
+    def boom(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", boom)
+    with pytest.raises(OSError):
+        checkpoint.atomic_write(target, b"new")
+    assert target.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_nearest_neighbours_agree_with_brute_force_cdist():
+    g = torch.Generator().manual_seed(0)
+    train, samples = torch.rand(2500, 784, generator=g), torch.rand(7, 784, generator=g)
+    samples[3] = train[1234]  # an exact copy must find itself at distance 0
+    idx, d2 = figures.nearest_neighbours(samples, train, chunk=600)
+    ref = torch.cdist(samples.double(), train.double())
+    assert torch.equal(idx, ref.argmin(1))
+    torch.testing.assert_close(d2, ref.min(1).values ** 2, rtol=DIST_TOL, atol=DIST_TOL)
+    assert idx[3] == 1234 and abs(d2[3].item()) < DIST_TOL
+
+
+def test_interpolation_runs_from_z_a_to_z_b_in_equal_steps():
+    a, b = torch.zeros(2, 3), torch.ones(2, 3)
+    line = figures.interpolate(a, b, 5).reshape(2, 5, 3)
+    assert torch.equal(line[:, 0], a) and torch.equal(line[:, -1], b)
+    torch.testing.assert_close(line[0, :, 0], torch.linspace(0, 1, 5))
+
+
+def test_figures_render_to_png(tmp_path):
+    x = torch.rand(8, 784)
+    fig = figures.figure2(x[:4], x[4:], pairs_per_row=2)
+    path = figures.save_png(fig, tmp_path / "f2.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert figures.tile(x, 2, 4).shape == (2 * 30 + 2, 4 * 30 + 2)
