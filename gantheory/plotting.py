@@ -7,6 +7,7 @@ and solid, D blue and dashed.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -38,23 +39,30 @@ def plot_discriminator(xs: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d_st
 
 
 def plot_curves(steps: np.ndarray, curves: dict[str, np.ndarray], *, ylabel: str,
-                title: str = "", logy: bool = True, bound: float | None = None, ax=None):
-    """One line per entry of ``curves``; a 2-D entry (T, S) is drawn as median and 10-90% band."""
+                title: str = "", logy: bool = True, bound: float | None = None, ax=None,
+                linestyles: dict[str, str] | None = None, xlabel: str = "step"):
+    """One line per entry of ``curves``; a 2-D entry (T, S) is drawn as median and 10-90% band.
+
+    ``steps`` is shared, or a dict with one x array per entry of ``curves``; ``linestyles``
+    optionally maps an entry to a matplotlib line style (e.g. "--" for curves that overlap).
+    """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4))
     for label, y in curves.items():
         y = np.asarray(y)
+        xs = steps[label] if isinstance(steps, dict) else steps
+        ls = (linestyles or {}).get(label, "-")
         if y.ndim == 2 and y.shape[1] > 1:
             med = np.median(y, axis=1)
             lo, hi = np.percentile(y, [10, 90], axis=1)
-            (line,) = ax.plot(steps, med, label=f"{label} (median, {y.shape[1]} seeds)")
-            ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.2)
+            (line,) = ax.plot(xs, med, ls, label=f"{label} (median, {y.shape[1]} seeds)")
+            ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2)
         else:
-            ax.plot(steps, y.reshape(len(steps), -1), label=label)
+            ax.plot(xs, y.reshape(len(xs), -1), ls, label=label)
     if bound is not None:
         ax.axhline(bound, color="k", ls=":", lw=1, label=f"bound {bound:g}")
     if logy:
         ax.set_yscale("log")
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     if title:
@@ -77,3 +85,131 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> str:
             os.unlink(tmp)
         plt.close(fig)
     return str(path)
+
+
+def plot_generator_costs(d: np.ndarray, costs: dict[str, np.ndarray], grads: dict[str, np.ndarray],
+                         title: str = ""):
+    """The generator's costs and their logit-gradients against D(G(z)) (Goodfellow 2016, Fig. 16).
+
+    Left: each cost J(d) on a linear axis; right: |dJ/dl| on log-log axes, where saturation (the
+    minimax gradient -> 0 as d -> 0) is a straight line of slope 1.
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for name, c in costs.items():
+        ax1.plot(d, c, label=name)
+    ax1.set_ylim(-20, 15)
+    ax1.set_xlabel("D(G(z))")
+    ax1.set_ylabel("generator cost J")
+    ax1.legend(fontsize=8)
+    for name, g in grads.items():
+        ax2.loglog(d, np.abs(g), label=name)
+    ax2.set_xlabel("D(G(z))")
+    ax2.set_ylabel("|dJ / d logit|")
+    ax2.legend(fontsize=8)
+    fig.suptitle(title or "Generator costs and their gradients against D(G(z))", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_convergence(jsd_curves: dict[str, np.ndarray], snapshots: dict[str, dict], *,
+                     bound: float | None = None, title: str = ""):
+    """Function-space descent: JSD per step (left) and p_data, initial and final p_g per case.
+
+    ``snapshots[name]`` holds arrays ``x``, ``p_data``, ``p_g0`` and ``p_g`` on the grid.
+    """
+    n = len(snapshots)
+    fig, axes = plt.subplots(1, 1 + n, figsize=(5 + 4 * n, 4))
+    for name, j in jsd_curves.items():
+        axes[0].semilogy(np.arange(len(j)), np.maximum(j, 1e-18), label=name)
+    if bound is not None:
+        axes[0].axhline(bound, color="k", ls=":", lw=1, label=f"bound {bound:g}")
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("JSD(p_data || p_g) on the grid")
+    axes[0].legend(fontsize=8)
+    for ax, (name, s) in zip(axes[1:], snapshots.items()):
+        ax.plot(s["x"], s["p_data"], "k:", lw=2, label="p_data")
+        ax.plot(s["x"], s["p_g0"], color="tab:gray", lw=1, label="p_g, step 0")
+        ax.plot(s["x"], s["p_g"], "g-", lw=1.2, label="p_g, last step")
+        ax.set_xlim(float(s["x"][0]) + 3, float(s["x"][-1]) - 3)
+        ax.set_xlabel("x")
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sample_densities(xs: np.ndarray, p_data: np.ndarray, samples: np.ndarray, *,
+                          bins: int = 120, labels: Sequence[str] | None = None, title: str = ""):
+    """Small multiples, one per seed: p_data (black, dotted) and a histogram of G's samples."""
+    samples = np.atleast_2d(samples)
+    n = samples.shape[0]
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.2 * rows), squeeze=False,
+                             sharex=True)
+    edges = np.linspace(xs[0], xs[-1], bins + 1)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.axis("off")
+            continue
+        ax.plot(xs, p_data, "k:", lw=1.5)
+        ax.stairs(np.histogram(samples[i], bins=edges, density=True)[0], edges, color="g")
+        ax.set_ylim(0, 2.5 * float(np.max(p_data)))
+        ax.set_title(labels[i] if labels else f"seed {i}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_figure1(xs: np.ndarray, p_data: np.ndarray, panels: Sequence[dict], *, title: str = ""):
+    """The paper's Figure 1 layout: one panel per state, p_data black dotted, p_g green solid,
+    D blue dashed; below, the z line (uniform noise) with lines to x = G(z) on the x line.
+
+    Each panel dict holds ``title``, ``p_g`` and ``d`` (arrays on ``xs``), and ``z_lines`` /
+    ``x_lines`` (z values and their images G(z)). z in [-sqrt 3, sqrt 3] is drawn on the central
+    60% of the x range.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), sharey=True)
+    axes = np.atleast_1d(axes)
+    top = max(1.05, 1.1 * float(np.max(p_data)), *(1.1 * float(np.max(p["p_g"])) for p in panels))
+    centre, half = 0.5 * (xs[0] + xs[-1]), 0.3 * (xs[-1] - xs[0])
+    y_x, y_z = -0.08 * top, -0.38 * top
+    for ax, p in zip(axes, panels):
+        ax.plot(xs, p_data, "k:", lw=2, label="p_data")
+        ax.plot(xs, p["p_g"], "g-", lw=1.5, label="p_g")
+        ax.plot(xs, p["d"], "b--", lw=1.2, label="D(x)")
+        ax.axhline(y_x, color="k", lw=0.8)
+        ax.plot([centre - half, centre + half], [y_z, y_z], color="k", lw=0.8)
+        z_pos = centre + half * np.asarray(p["z_lines"]) / math.sqrt(3.0)
+        for zp, xp in zip(z_pos, p["x_lines"]):
+            ax.annotate("", xy=(xp, y_x), xytext=(zp, y_z),
+                        arrowprops=dict(arrowstyle="->", lw=0.6, color="0.3"))
+        ax.text(xs[0], y_x, " x", va="bottom", fontsize=8)
+        ax.text(centre - half, y_z, "z ", ha="right", va="center", fontsize=8)
+        ax.set_ylim(y_z - 0.06 * top, top)
+        ax.set_xlim(xs[0], xs[-1])
+        ax.set_title(p["title"], fontsize=8)
+        ax.set_yticks([0, 0.5, 1.0])
+    axes[0].legend(fontsize=7, loc="upper left")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sigma_curve(curves: dict[str, list[dict]], ax=None):
+    """Parzen validation log-likelihood against sigma, one line per sample set (log x axis)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 4))
+    for label, curve in curves.items():
+        ax.plot([c["sigma"] for c in curve], [c["valid_mean_ll"] for c in curve], "o-", ms=3,
+                label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("Parzen window width sigma")
+    ax.set_ylabel("mean validation log-likelihood (nats)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

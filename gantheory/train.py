@@ -193,6 +193,7 @@ class Run1D:
     p_g_mu: np.ndarray | None  # (T, S)
     p_g_sigma: np.ndarray | None  # (T, S)
     stats: dict[str, np.ndarray] = field(default_factory=dict)  # (T, S) per step statistics
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # (T, S) from ``on_record``
 
 
 def build_1d(cfg: Train1DConfig, seeds: Sequence[int]):
@@ -211,8 +212,15 @@ def _cosine(steps: int, final: float):
     return lambda t: final + 0.5 * (1 - final) * (1 + math.cos(math.pi * min(t, steps) / max(steps, 1)))
 
 
-def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **overrides) -> Run1D:
-    """Train ``len(seeds)`` independent 1-D GANs together; see the module docstring."""
+def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,),
+             on_record: Callable[[nn.Module, nn.Module], dict] | None = None,
+             **overrides) -> Run1D:
+    """Train ``len(seeds)`` independent 1-D GANs together; see the module docstring.
+
+    ``on_record(G, D)``, when given, is called at every record (step 0 included) and returns a
+    dict of per-seed values of shape (S,), stacked into ``Run1D.extra`` as (T, S) arrays: e.g. a
+    sample-based JSD for a generator whose density is not known in closed form.
+    """
     cfg = override(cfg or Train1DConfig(), overrides)
     cfg.check()
     seeds = [int(s) for s in seeds]
@@ -233,10 +241,14 @@ def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **ov
         discriminator_step(D, opt_d, next_real(), fake)
 
     exact = cfg.generator == "affine" and cfg.z == "normal"
-    rec_steps, rec_jsd, rec_mu, rec_sigma, rec_stats = [], [], [], [], {}
+    rec_steps, rec_jsd, rec_mu, rec_sigma, rec_stats, rec_extra = [], [], [], [], {}, {}
 
     def record(t: int, stats: dict | None) -> None:
         rec_steps.append(t)
+        if on_record is not None:
+            with torch.no_grad():
+                for key, val in on_record(G, D).items():
+                    rec_extra.setdefault(key, []).append(np.asarray(val, dtype=np.float64))
         if exact:
             mu, sigma = G.p_g_params()
             rec_mu.append(mu.numpy().copy())
@@ -255,7 +267,8 @@ def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,), **ov
             record(t, stats)
     arr = lambda xs: np.asarray(xs) if xs else None  # noqa: E731
     return Run1D(cfg, seeds, G, D, np.asarray(rec_steps), arr(rec_jsd), arr(rec_mu),
-                 arr(rec_sigma), {k: np.asarray(v) for k, v in rec_stats.items()})
+                 arr(rec_sigma), {k: np.asarray(v) for k, v in rec_stats.items()},
+                 {k: np.asarray(v) for k, v in rec_extra.items()})
 
 
 

@@ -9,3 +9,4 @@ from . import optimal_d  # noqa: F401  (registration order is the order of `veri
 
 __all__ = ["JSON_KEYS", "REGISTRY", "Claim", "ClaimResult", "register", "versions"]
 from . import global_optimum, symbolic  # noqa: F401,E402
+from . import saturation, convergence, k_steps  # noqa: F401,E402
