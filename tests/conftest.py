@@ -16,3 +16,9 @@ settings.register_profile("thorough", max_examples=500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
                                      "ci" if os.environ.get("CI") else "dev"))
+
+# The suite runs small tensors; on a 2-core machine a second intra-op thread costs more than it
+# gains (docs/benchmarks.md), and the CLI uses 1 thread too.
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
