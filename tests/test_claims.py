@@ -125,5 +125,5 @@ def test_symbolic_claim_fails_if_a_derivation_fails(monkeypatch):
     # a wrong maximiser, b/(a + b), in place of a/(a + b)
     broken = lambda: [symbolic.optimal_discriminator_derivation(  # noqa: E731
         candidate=symbolic.b / (symbolic.a + symbolic.b))]
-    monkeypatch.setattr(sym_claim.symbolic, "all_derivations", broken)
+    monkeypatch.setattr(symbolic, "all_derivations", broken)
     assert not sym_claim.run(sym_claim.SymbolicConfig()).passed
