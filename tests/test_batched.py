@@ -19,15 +19,6 @@ BASE = Train1DConfig(steps=24, batch=16, d_hidden=8, g_hidden=8, d_pretrain=3, r
                      lr_final_ratio=0.5)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation (docs/benchmarks.md)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _state(run, s_index):
     g = {k: v[s_index].detach().numpy() for k, v in run.G.state_dict().items()}
     d = {k: v[s_index].detach().numpy() for k, v in run.D.state_dict().items()}

@@ -30,15 +30,6 @@ CONV_SMALL = dict(grid=1001, steps=60, seeds=2, parametric_steps=20, n_eval=2000
 KS_SMALL = dict(seeds=4, steps=20, record_every=5)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation (docs/benchmarks.md)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _strict_json(result):
     data = result.to_json()
     assert tuple(data) == JSON_KEYS

@@ -31,15 +31,6 @@ CANCEL_ULPS = 4.0
 EPS = float(np.finfo(np.float64).eps)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation (docs/benchmarks.md)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _closed_rtol(d, loss):
     if loss == "minimax":
         return SOFTPLUS_RTOL

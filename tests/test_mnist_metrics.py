@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from gantheory.config import override
 from gantheory.errors import ConfigError, DataError, SpecError
+from gantheory import atomic as atomic_mod
 from gantheory.metrics import classifier as clf_mod
 from gantheory.metrics.classifier import (
     ClassifierConfig, cache_file, cache_key, get_classifier, train_classifier,
@@ -174,7 +175,7 @@ def test_failed_cache_write_warns_and_leaves_no_temporary_file(data, cache, monk
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(clf_mod.os, "replace", broken_replace)
+    monkeypatch.setattr(atomic_mod.os, "replace", broken_replace)
     with pytest.warns(UserWarning, match="could not cache the classifier"):
         get_classifier(data, override(TINY, n_train=64))
     assert list(cache.iterdir()) == []

@@ -10,7 +10,6 @@ V(D*, G) - V(D, G) by quadrature (Proposition 1 says this gap is >= 0 for every 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np

@@ -26,14 +26,11 @@ differently, so metrics record the digest of the weights they used (``Classifier
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -44,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..atomic import atomic_write
 from ..errors import ConfigError, DataError, SpecError
 from ..mnist.data import cache_dir
 from ..nets import seed_generator
@@ -198,21 +196,6 @@ def train_classifier(data: Any, cfg: ClassifierConfig = ClassifierConfig()) -> C
     return clf
 
 
-def _atomic_write(path: Path, blob: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _file_sha256(key: str, meta: dict[str, Any]) -> str:
     """Digest of the file's other entries; ``meta`` holds the weights' own digest."""
     return hashlib.sha256(json.dumps([FORMAT, key, meta], sort_keys=True).encode()).hexdigest()
@@ -224,7 +207,7 @@ def save_classifier(clf: Classifier, path: Path, key: str) -> None:
     torch.save({"format": FORMAT, "key": key, "meta": clf.meta, "state_dict": clf.net.state_dict(),
                 "sha256": _file_sha256(key, clf.meta)}, buf)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
 
 
 def load_classifier(path: Path, key: str, cfg: ClassifierConfig) -> Classifier:

@@ -18,15 +18,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
 import re
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..atomic import atomic_write as _atomic_write
 from ..errors import CheckpointError
 
 FORMAT = "gantheory.mnist/1"
@@ -59,26 +58,8 @@ def clean_stale(run_dir: str | Path) -> list[Path]:
 
 
 def atomic_write(path: str | Path, blob: bytes) -> None:
-    """Write ``blob`` to ``path`` atomically: temp file beside it, fsync, rename, fsync the dir."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the run from other users
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    """Write ``blob`` atomically, with the run directory's stale-file prefix."""
+    _atomic_write(path, blob, prefix=TMP_PREFIX)
 
 
 def digest(state: Any) -> str:

@@ -26,7 +26,6 @@ cached. Nothing is read or written on import.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import http.client
@@ -48,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..atomic import atomic_write
 from ..errors import ConfigError, DataError
 
 SPLITS = ("train", "valid", "test")
@@ -355,21 +355,6 @@ def _read_cache(cache: Path, tried: list) -> dict | None:
         return None
 
 
-def _atomic_write(path: Path, blob: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _finish(arrays: dict, digests: dict, source: str, cache: Path) -> MNIST:
     """Check freshly read data, cache it (a failure to cache only warns), return it."""
     _check(arrays, source)
@@ -378,10 +363,10 @@ def _finish(arrays: dict, digests: dict, source: str, cache: Path) -> MNIST:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         blob = buf.getvalue()
-        _atomic_write(cache / CACHE_NPZ, blob)
+        atomic_write(cache / CACHE_NPZ, blob)
         record = {"sha256": _sha256(blob), "source": source, "source_sha256": digests,
                   "sizes": SIZES}
-        _atomic_write(cache / CACHE_JSON, (json.dumps(record, indent=2) + "\n").encode())
+        atomic_write(cache / CACHE_JSON, (json.dumps(record, indent=2) + "\n").encode())
     except OSError as exc:
         warnings.warn(f"could not cache MNIST in {cache}: {_one_line(exc)}", stacklevel=3)
     return _to_mnist(arrays, source)
