@@ -35,10 +35,12 @@ d = sp.Symbol("d", positive=True)  # D(G(z)) in the generator's costs
 l = sp.Symbol("l", real=True)  # the discriminator's logit, d = sigmoid(l)
 sigmoid = 1 / (1 + sp.exp(-l))
 
-# Goodfellow (2016, Fig. 16) generator costs as functions of the logit, without the factor 1/2.
+# Goodfellow (2016, Fig. 16) generator costs as functions of the logit, without the factor 1/2,
+# written as the code computes them: log(1 - sigmoid(l)) = -softplus(l) and
+# -log sigmoid(l) = softplus(-l), with softplus(u) = log(1 + e^u).
 DEFAULT_COSTS = {
-    "minimax": sp.log(1 - sigmoid),
-    "non_saturating": -sp.log(sigmoid),
+    "minimax": -sp.log(1 + sp.exp(l)),
+    "non_saturating": sp.log(1 + sp.exp(-l)),
     "maximum_likelihood": -sp.exp(l),
 }
 # d(cost)/dl written in d, and its limits (d -> 0+, d -> 1-).
