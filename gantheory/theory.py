@@ -52,6 +52,16 @@ class OptimalDiscriminator:
         return f"OptimalDiscriminator(p_data={self.p_data}, p_g={self.p_g})"
 
 
+class LogitDiscriminator:
+    """A discriminator given by its logit function x -> l(x) on numpy arrays, e.g. a trained net."""
+
+    def __init__(self, logit: Callable):
+        self.logit = logit
+
+    def __call__(self, x):
+        return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(self.logit(x))))  # sigmoid, no overflow
+
+
 def optimal_discriminator(p_data: Density, p_g: Density) -> OptimalDiscriminator:
     """Return D*_G as a callable (Proposition 1)."""
     return OptimalDiscriminator(p_data, p_g)

@@ -18,7 +18,7 @@ from ..densities import Mixture, parse_density
 from ..divergences import QUAD_EPSABS
 from ..errors import ConfigError
 from ..nets import member_logit
-from ..theory import optimal_discriminator, value
+from ..theory import LogitDiscriminator, optimal_discriminator, value
 from ..train import fit_discriminator
 from .registry import ClaimResult, register
 
@@ -85,13 +85,11 @@ def run(cfg: OptimalDConfig) -> ClaimResult:
     lo, hi = central_region(p_data, p_g, cfg.mass)
     xs = np.linspace(lo, hi, cfg.grid)
     v_star = value(d_star, p_data, p_g)
-    sup_err, gaps, curves = [], [], []
+    sup_err, gaps = [], []
     for s in range(len(seeds)):
-        logit = member_logit(D, s)
-        d_x = 0.5 * (1.0 + np.tanh(0.5 * logit(xs)))
-        curves.append(d_x)
-        sup_err.append(float(np.max(np.abs(d_x - d_star(xs)))))
-        gaps.append(v_star - value(type("D", (), {"logit": staticmethod(logit)})(), p_data, p_g))
+        d = LogitDiscriminator(member_logit(D, s))
+        sup_err.append(float(np.max(np.abs(d(xs) - d_star(xs)))))
+        gaps.append(v_star - value(d, p_data, p_g))
     passed = all(e <= SUP_TOL for e in sup_err) and all(GAP_FLOOR <= g <= GAP_TOL for g in gaps)
     figures = []
     if cfg.plot:
@@ -99,7 +97,7 @@ def run(cfg: OptimalDConfig) -> ClaimResult:
 
         wide = np.linspace(lo - 1.0, hi + 1.0, 600)
         fig = plot_discriminator(wide, p_data.pdf(wide), p_g.pdf(wide), d_star(wide),
-                                 [0.5 * (1 + np.tanh(0.5 * member_logit(D, s)(wide)))
+                                 [LogitDiscriminator(member_logit(D, s))(wide)
                                   for s in range(len(seeds))],
                                  title=f"Proposition 1: D trained from samples vs D* "
                                        f"({len(seeds)} seeds, {cfg.steps} steps)")
