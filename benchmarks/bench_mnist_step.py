@@ -11,7 +11,9 @@ model, batch and update order: ``DataLoader(TensorDataset, shuffle=True)``, sigm
 ``nn.BCELoss``, ``torch.optim.SGD`` with an ``ExponentialLR`` decay stepped per batch, losses read
 with ``.item()`` each step, and, for the simultaneous order, G's loss computed through a second
 forward of D. The two alternate in rounds on the same machine and the medians are compared; the
-last line of stdout is one JSON object. Run with ``PYTHONPATH=.`` or after ``pip install -e .``.
+last line of stdout is one JSON object. It also counts each loop's matrix-multiply FLOPs per step
+(torch's profiler). Their ratio bounds what loop engineering can buy: if both loops spent all
+their time in matmuls at the same efficiency, ours would be faster by exactly that ratio. Run with ``PYTHONPATH=.`` or after ``pip install -e .``.
 
 CUDA mode (for a GPU session; the graph path has never run) first trains 20 steps eagerly and as
 one CUDA graph from the same seed and reports how far apart the weights end, then times the
@@ -133,6 +135,21 @@ def rate(step, n: int, sync) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def matmul_flops(step, n: int = 3) -> float:
+    """Floating-point operations per step in matrix multiplies, as torch's profiler counts them.
+
+    The ratio of two loops' counts is the speed ratio they would have if both ran matmul-bound
+    at the same efficiency: a ceiling that no amount of loop overhead removed can beat.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    step()
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+        for _ in range(n):
+            step()
+    return sum(e.flops for e in prof.key_averages()) / n
+
+
 def load(cfg, synthetic: bool) -> torch.Tensor:
     if not synthetic:
         try:
@@ -173,12 +190,16 @@ def main(argv=None) -> int:
         for name, step in contestants.items():
             rates[name].append(rate(step, args.steps, sync))
     med = {name: statistics.median(r) for name, r in rates.items()}
+    flops = {name: matmul_flops(step) for name, step in contestants.items()}
     result = {"device": "cpu", "cpu": cpu_name(), "threads": torch.get_num_threads(),
               "update": cfg.update, "batch": cfg.batch, "g_hidden": cfg.g_hidden,
               "d_units": cfg.d_units, "d_pieces": cfg.d_pieces, "rounds": args.rounds,
               "steps_per_round": args.steps,
               "ours_it_s": round(med["ours"], 2), "tutorial_it_s": round(med["tutorial"], 2),
               "ratio": round(med["ours"] / med["tutorial"], 3), "target_ratio": TARGET_RATIO,
+              "ours_matmul_gflop": round(flops["ours"] / 1e9, 4),
+              "tutorial_matmul_gflop": round(flops["tutorial"] / 1e9, 4),
+              "matmul_flop_ratio": round(flops["tutorial"] / flops["ours"], 3),
               "rounds_ours_it_s": [round(r, 2) for r in rates["ours"]],
               "rounds_tutorial_it_s": [round(r, 2) for r in rates["tutorial"]]}
     result["meets_target"] = result["ratio"] >= TARGET_RATIO
