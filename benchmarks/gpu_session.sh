@@ -14,6 +14,7 @@
 #      with experiments/track_parzen.py beside it on the CPU, then `gantheory eval parzen
 #      --references` and `gantheory eval metrics` on the last checkpoint.
 # Everything comes back in $OUT: session.log and results.tar.gz (JSON, logs, figures).
+# A dry run of the whole flow on the CPU, small and quick: DRY=1 OUT=/tmp/out bash benchmarks/gpu_session.sh
 set -uo pipefail
 
 if [[ "${1:-}" == "--prepare" ]]; then
@@ -34,18 +35,25 @@ fi
 
 : "${OUT:?set OUT to the folder whose files come back}"
 TRAIN_S=${TRAIN_S:-240}
+DEV=cuda STEP_ARGS="--rounds 5 --steps 200" PARZEN_ARGS="--repeats 10" TRAIN_SET=""
+if [[ "${DRY:-0}" == 1 ]]; then
+    DEV=cpu STEP_ARGS="--quick" PARZEN_ARGS="--quick" TRAIN_S=${DRY_TRAIN_S:-40}
+    TRAIN_SET="--set threads=1 --set train_images=2000"
+fi
 RES=/tmp/gpu-results
 RUN=/tmp/gpu-run
+rm -rf "$RES" "$RUN"
 mkdir -p "$RES"
 exec > >(tee "$OUT/session.log") 2>&1
-export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 GANTHEORY_DATA=/tmp/gantheory-cache
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+[[ "${DRY:-0}" == 1 ]] || export GANTHEORY_DATA=/tmp/gantheory-cache
 py=python3
 stamp() { echo "=== $(date +%T) $*"; }
 
 stamp environment
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$RES/gpu.txt"
 $py -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__,
-torch.cuda.get_device_name())" | tee -a "$RES/gpu.txt"
+torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA')" | tee -a "$RES/gpu.txt"
 git rev-parse HEAD 2>/dev/null | tee -a "$RES/gpu.txt"
 
 stamp "load MNIST from .devdata"
@@ -55,18 +63,18 @@ stamp "tests/test_gpu.py"
 timeout 120 $py -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tee "$RES/pytest_gpu.txt"
 
 stamp "bench_mnist_step --device cuda"
-timeout 150 $py benchmarks/bench_mnist_step.py --device cuda --rounds 5 --steps 200 \
+timeout 150 $py benchmarks/bench_mnist_step.py --device $DEV $STEP_ARGS \
     | tee "$RES/bench_mnist_step_cuda.json"
 
 stamp "bench_parzen --device cuda"
-timeout 90 $py benchmarks/bench_parzen.py --device cuda --repeats 10 | tee "$RES/bench_parzen_cuda.json"
+timeout 90 $py benchmarks/bench_parzen.py --device $DEV $PARZEN_ARGS | tee "$RES/bench_parzen_cuda.json"
 
 stamp "paper preset, CUDA graph, ${TRAIN_S} s"
 $py experiments/track_parzen.py "$RUN" --every 10 --poll 5 --threads 8 > "$RES/track_parzen.log" 2>&1 &
 tracker=$!
-timeout "$TRAIN_S" $py -m gantheory.mnist.train --preset paper --epochs 250 --device cuda \
-    --set cuda_graph=true --set sample_every=25 --out "$RUN" --data .devdata --no-progress \
-    > "$RES/train.log" 2>&1
+timeout "$TRAIN_S" $py -m gantheory.mnist.train --preset paper --epochs 250 --device $DEV \
+    --set cuda_graph=true --set sample_every=25 $TRAIN_SET --out "$RUN" --data .devdata \
+    --no-progress > "$RES/train.log" 2>&1
 echo "trainer exit status $? (124: stopped at the time limit)"
 sleep 6
 kill "$tracker" 2>/dev/null
