@@ -7,7 +7,8 @@ number of epochs (with k = 1 both orders take the same number of D and G updates
 order), each through the ``gantheory train mnist`` CLI into OUT_DIR/<variant>-s<seed>, then scores
 the final generator with the Parzen protocol and the MNIST-native metrics. Rows are appended to
 OUT_DIR/compare.jsonl as they finish, so an interrupted comparison resumes where it stopped
-(finished runs are not retrained), and a Markdown table is printed at the end.
+(finished runs are not retrained), and a Markdown table is printed at the end. ``--plot FILE``
+draws each run's D(x) and D(G(z)) against training steps (from its metrics log).
 
 The learning-rate and momentum schedules are the paper's (momentum saturates at epoch 250 whatever
 ``--epochs`` is), so every variant sees the first epochs of the 250-epoch schedule.
@@ -51,12 +52,36 @@ def last_epoch_means(run: Path) -> dict:
     return {k: last[k] for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in last}
 
 
+def plot(out: Path, rows: list[dict], file: str) -> str:
+    from gantheory.plotting import plt, save_figure
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
+    colors = dict(zip(VARIANTS, ("C0", "C1", "C2", "C3")))
+    for r in rows:
+        run = out / f"{r['update']}-{r['loss']}-s{r['seed']}"
+        log = [json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines()]
+        log = [e for e in log if e.get("kind") == "log"]
+        style = dict(color=colors[(r["update"], r["loss"])], lw=1,
+                     ls="-" if r["seed"] == min(x["seed"] for x in rows) else "--")
+        label = f"{r['update']}, {r['loss']}" if style["ls"] == "-" else None
+        for ax, key in zip(axes, ("d_real", "d_fake")):
+            ax.plot([e["step"] for e in log], [e[key] for e in log], label=label, **style)
+    axes[0].set_title("mean D(x), every 50 steps", fontsize=9)
+    axes[1].set_title("mean D(G(z)), every 50 steps", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("step")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, file)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--plot", metavar="FILE")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -96,6 +121,8 @@ def main() -> None:
               f"{r['parzen_stderr']:.1f} | {r['fd']:.1f} | {r['classes_covered']} | "
               f"{r['kl_classes']:.3f} | {r['nn_median']:.2f} | {r.get('d_real', float('nan')):.3f}"
               f" | {r.get('d_fake', float('nan')):.3f} |")
+    if args.plot:
+        print(plot(out, rows, args.plot))
 
 
 if __name__ == "__main__":

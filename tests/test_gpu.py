@@ -52,12 +52,14 @@ def _max_weight_diff(a, b):
 
 
 @pytest.mark.parametrize("graph", [False, True])
-def test_cuda_resume_is_bitwise(graph):
+def test_cuda_resume_continues_the_run(graph):
+    # Eager: bitwise. Graph: a fresh process runs its first steps eagerly (the capture's warm-up),
+    # where the uninterrupted run replays the graph, so the two agree to GRAPH_ATOL, not bitwise.
     cfg = tiny(device="cuda", cuda_graph=graph)
     whole = _run(cfg, 24)
     half = _run(cfg, 12)
     resumed = _run(cfg, 12, state=_snapshot(half))
-    assert _max_weight_diff(whole, resumed) == 0.0
+    assert _max_weight_diff(whole, resumed) <= (GRAPH_ATOL if graph else 0.0)
     assert torch.equal(whole.gen_z.get_state(), resumed.gen_z.get_state())
     assert torch.equal(whole.gen_drop.get_state(), resumed.gen_drop.get_state())
 
