@@ -1,9 +1,9 @@
 """GPU checks of the MNIST trainer and the Parzen estimator; they run only where CUDA is present.
 
 CI has no GPU, so here they are reported as skipped; benchmarks/gpu_session.sh runs them on a lent
-GPU machine. What they pin down: a CUDA run resumed from a checkpoint continues bitwise (eager and
-CUDA-graph), the CUDA-graph step computes what the eager step computes from the same seed, and
-the Parzen protocol on the GPU gives the CPU's numbers.
+GPU machine. What they pin down: an eager CUDA run resumed from a checkpoint continues bitwise (a
+CUDA-graph run to float32 round-off), the CUDA-graph step computes what the eager step computes
+from the same seed, and the Parzen protocol on the GPU gives the CPU's numbers.
 """
 
 import copy
