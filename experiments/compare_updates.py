@@ -8,7 +8,8 @@ order), each through the ``gantheory train mnist`` CLI into OUT_DIR/<variant>-s<
 the final generator with the Parzen protocol and the MNIST-native metrics. Rows are appended to
 OUT_DIR/compare.jsonl as they finish, so an interrupted comparison resumes where it stopped
 (finished runs are not retrained), and a Markdown table is printed at the end. ``--plot FILE``
-draws each run's D(x) and D(G(z)) against training steps (from its metrics log).
+draws each run's D(x) and D(G(z)) against training steps (from its metrics log), and beside it
+(FILE with ``_samples`` added to its stem) 40 samples of each variant's first seed.
 
 The learning-rate and momentum schedules are the paper's (momentum saturates at epoch 250 whatever
 ``--epochs`` is), so every variant sees the first epochs of the 250-epoch schedule.
@@ -72,7 +73,20 @@ def plot(out: Path, rows: list[dict], file: str) -> str:
         ax.set_xlabel("step")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    return save_figure(fig, file)
+    paths = [save_figure(fig, file)]
+    from gantheory.mnist.figures import tile
+
+    seed = min(r["seed"] for r in rows)
+    fig, axes = plt.subplots(1, len(VARIANTS), figsize=(3.2 * len(VARIANTS), 2.0))
+    for ax, (update, loss) in zip(axes, VARIANTS):
+        G, cfg, info = load_generator(out / f"{update}-{loss}-s{seed}")
+        ax.imshow(tile(sample(G, cfg, 40, seed=1), 4, 10), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{update}, {loss} (epoch {info['epoch']})", fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    path = Path(file)
+    paths.append(save_figure(fig, path.with_name(path.stem + "_samples" + path.suffix)))
+    return "\n".join(paths)
 
 
 def main() -> None:
