@@ -4,7 +4,9 @@
 
 Reads RUN_DIR/parzen.jsonl (written by experiments/track_parzen.py) and RUN_DIR/metrics.jsonl
 (the trainer's log), draws the test log-likelihood with its standard error, Table 1's values for
-MNIST, and the epoch-mean D(x) and D(G(z)) on a second axis.
+MNIST, and the epoch-mean D(x) and D(G(z)) on a second axis. Prints a Markdown table of the
+Parzen figures beside the MNIST-native metrics of the same epochs where
+experiments/metrics_over_epochs.py has written them (RUN_DIR/metrics_by_epoch.jsonl).
 """
 
 import json
@@ -38,6 +40,22 @@ def main(run: str, out: str) -> None:
     ax2.legend(fontsize=8)
     fig.tight_layout()
     print(save_figure(fig, out))
+    print_table(run, rows, {e["epoch"]: e for e in epochs})
+
+
+def print_table(run: Path, rows: list[dict], epochs: dict[int, dict]) -> None:
+    path = run / "metrics_by_epoch.jsonl"
+    metrics = {m["epoch"]: m for m in (json.loads(s) for s in path.read_text().splitlines())} \
+        if path.exists() else {}
+    print("| epoch | Parzen LL (test) | sigma | FD | class KL | classes | NN median | D(x) | D(G(z)) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        m, e = metrics.get(r["epoch"]), epochs.get(r["epoch"], {})
+        cells = ([f"{m['frechet_distance_classifier']:.1f}", f"{m['class_kl_to_data']:.3f}",
+                  str(m["classes_covered"]), f"{m['nn_dist_median']:.2f}"] if m else [""] * 4)
+        dx = [f"{e[k]:.3f}" for k in ("d_real", "d_fake")] if e else ["", ""]
+        print(f"| {r['epoch']} | {r['mean_ll']:.1f} +- {r['stderr']:.1f} | {r['sigma']:.3f} | "
+              + " | ".join(cells + dx) + " |")
 
 
 if __name__ == "__main__":
