@@ -80,11 +80,15 @@ def test_generator_grads_match_closed_form_property(l):
     logit = torch.tensor([l], dtype=torch.float64)
     for loss in GENERATOR_LOSSES:
         auto = float(_autograd_per_sample(logit, loss)[0])
-        d = torch.sigmoid(logit)
-        closed = float(generator_loss_grad_wrt_logit(d, loss)[0])
-        assert abs(closed - auto) <= float(np.max(_closed_rtol(d.numpy(), loss))) * abs(auto)
         if loss == "maximum_likelihood":
             assert auto == pytest.approx(-math.exp(l), rel=GRAD_RTOL)
+        d = torch.sigmoid(logit)
+        if loss != "minimax" and float(d) == 1.0:
+            # l > ~36.7: 1 - d rounds to 0 and the closed forms in d, -(1 - d) and -d / (1 - d),
+            # hold nothing of the gradient; there is no tolerance to check them against.
+            continue
+        closed = float(generator_loss_grad_wrt_logit(d, loss)[0])
+        assert abs(closed - auto) <= float(np.max(_closed_rtol(d.numpy(), loss))) * abs(auto)
 
 
 def test_minimax_saturates_and_non_saturating_does_not():
