@@ -7,9 +7,9 @@ and solid, D blue and dashed.
 
 from __future__ import annotations
 
+import io
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -18,6 +18,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on the machines this runs on; set before pyplot loads
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from .atomic import atomic_write  # noqa: E402
 
 
 def plot_discriminator(xs: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d_star: np.ndarray,
@@ -72,18 +74,15 @@ def plot_curves(steps: np.ndarray, curves: dict[str, np.ndarray], *, ylabel: str
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> str:
-    """Write ``fig`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    """Write ``fig`` to ``path`` atomically (:func:`gantheory.atomic.atomic_write`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    buf = io.BytesIO()
     try:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
-        os.replace(tmp, path)
+        fig.savefig(buf, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         plt.close(fig)
+    atomic_write(path, buf.getvalue(), prefix=".")
     return str(path)
 
 

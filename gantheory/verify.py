@@ -16,10 +16,10 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from .atomic import atomic_write
 from .config import override
 from .errors import ConfigError, GanTheoryError
 
@@ -112,14 +112,7 @@ def run_claims(configs: dict[str, object], progress: bool = False) -> list:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, text.encode("utf-8"), prefix=".")
 
 
 def write_report(results: list, directory: str) -> None:

@@ -81,3 +81,5 @@ def test_verify_all_writes_a_report(tmp_path):
         for fig in r["figures"]:
             assert (tmp_path / "rep" / fig.split("/")[-1]).exists()
     assert not [p for p in (tmp_path / "rep").iterdir() if p.name.startswith(".")]  # no temp files
+    # written through a temporary file, yet readable like any other output (not mkstemp's 0600)
+    assert {p.stat().st_mode & 0o777 for p in (tmp_path / "rep").iterdir()} == {0o644}
