@@ -7,7 +7,9 @@ number of epochs (with k = 1 both orders take the same number of D and G updates
 order), each through the ``gantheory train mnist`` CLI into OUT_DIR/<variant>-s<seed>, then scores
 the final generator with the Parzen protocol and the MNIST-native metrics. Rows are appended to
 OUT_DIR/compare.jsonl as they finish, so an interrupted comparison resumes where it stopped
-(finished runs are not retrained), and a Markdown table is printed at the end. ``--plot FILE``
+(finished runs are not retrained), and a Markdown table is printed at the end. Run it again with
+a larger ``--epochs`` to extend every run to the new budget (each resumes from its checkpoint);
+the rows of every budget stay in the table. ``--plot FILE``
 draws each run's D(x) and D(G(z)) against training steps (from its metrics log), and beside it
 (FILE with ``_samples`` added to its stem) 40 samples of each variant's first seed.
 
@@ -101,7 +103,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "compare.jsonl"
-    done = {(r["update"], r["loss"], r["seed"]) for r in
+    done = {(r["update"], r["loss"], r["seed"], r["epoch"]) for r in
             (json.loads(s) for s in log.read_text().splitlines())} if log.exists() else set()
     data = load()
     clf = get_classifier(data)
@@ -109,7 +111,7 @@ def main() -> None:
     valid, test = data.valid.x(torch.float64), data.test.x(torch.float64)
     for seed in args.seeds:
         for update, loss in VARIANTS:
-            if (update, loss, seed) in done:
+            if (update, loss, seed, args.epochs) in done:
                 continue
             run = out / f"{update}-{loss}-s{seed}"
             wall = train(run, update, loss, seed, args.epochs, args.threads)
@@ -128,15 +130,16 @@ def main() -> None:
                 f.write(json.dumps(row) + "\n")
             print(json.dumps(row), flush=True)
     rows = [json.loads(s) for s in log.read_text().splitlines()]
-    print("| update | loss | seed | Parzen LL | FD | classes | KL | NN median | D(x) | D(G(z)) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| epochs | update | loss | seed | Parzen LL | FD | classes | KL | NN median | D(x) | "
+          "D(G(z)) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['update']} | {r['loss']} | {r['seed']} | {r['parzen']:.1f} +- "
+        print(f"| {r['epoch']} | {r['update']} | {r['loss']} | {r['seed']} | {r['parzen']:.1f} +- "
               f"{r['parzen_stderr']:.1f} | {r['fd']:.1f} | {r['classes_covered']} | "
               f"{r['kl_classes']:.3f} | {r['nn_median']:.2f} | {r.get('d_real', float('nan')):.3f}"
               f" | {r.get('d_fake', float('nan')):.3f} |")
     if args.plot:
-        print(plot(out, rows, args.plot))
+        print(plot(out, [r for r in rows if r["epoch"] == args.epochs], args.plot))
 
 
 if __name__ == "__main__":
