@@ -36,8 +36,8 @@ l = sp.Symbol("l", real=True)  # the discriminator's logit, d = sigmoid(l)
 sigmoid = 1 / (1 + sp.exp(-l))
 
 # Goodfellow (2016, Fig. 16) generator costs as functions of the logit, without the factor 1/2,
-# written as the code computes them: log(1 - sigmoid(l)) = -softplus(l) and
-# -log sigmoid(l) = softplus(-l), with softplus(u) = log(1 + e^u).
+# written as the code computes them, through softplus(u) = log(1 + e^u) of the logit:
+# the log of 1 - D is -softplus(l) and minus the log of D is softplus(-l).
 DEFAULT_COSTS = {
     "minimax": -sp.log(1 + sp.exp(l)),
     "non_saturating": sp.log(1 + sp.exp(-l)),

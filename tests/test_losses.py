@@ -150,12 +150,18 @@ def _feeder(batches):
     return lambda: next(it)
 
 
-def test_alternating_k3_takes_three_d_steps_per_g_step():
+def _recorded_players():
+    """G, D and their SGD optimisers; ``order`` lists "D" and "G" as each optimiser steps."""
     G, D = _tiny()
     opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
     order = []
     opt_d.register_step_post_hook(lambda *a: order.append("D"))
     opt_g.register_step_post_hook(lambda *a: order.append("G"))
+    return G, D, opt_g, opt_d, order
+
+
+def test_alternating_k3_takes_three_d_steps_per_g_step():
+    G, D, opt_g, opt_d, order = _recorded_players()
     reals, zs = _batches(100, seed=1), _batches(100, seed=2)
     for _ in range(2):
         gan_step(G, D, opt_g, opt_d, _feeder(reals), _feeder(zs), update="alternating", k=3)
@@ -163,11 +169,7 @@ def test_alternating_k3_takes_three_d_steps_per_g_step():
 
 
 def test_simultaneous_takes_one_step_on_each():
-    G, D = _tiny()
-    opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
-    order = []
-    opt_d.register_step_post_hook(lambda *a: order.append("D"))
-    opt_g.register_step_post_hook(lambda *a: order.append("G"))
+    G, D, opt_g, opt_d, order = _recorded_players()
     gan_step(G, D, opt_g, opt_d, _feeder(_batches(1)), _feeder(_batches(1, seed=2)),
              update="simultaneous", k=5)  # k does not apply to the simultaneous order
     assert sorted(order) == ["D", "G"]
