@@ -2,8 +2,8 @@
 
     python experiments/track_parzen.py RUN_DIR [--every 5] [--poll 60] [--until-epoch 250]
 
-The trainer keeps only its last two checkpoints; this watcher evaluates the newest one whenever
-the epoch has advanced by ``--every``, appends the result to RUN_DIR/parzen.jsonl and keeps a copy
+The trainer keeps only its last two checkpoints; this watcher evaluates the newest one at epoch 1
+and at every multiple of ``--every`` (a missed multiple at the next epoch it sees), appends the result to RUN_DIR/parzen.jsonl and keeps a copy
 of the generator's weights (RUN_DIR/snapshots/G-epoch-NNNN.pt) for later metrics. It runs beside
 the trainer (both on the CPU) and stops at ``--until-epoch`` or when interrupted.
 """
@@ -42,7 +42,11 @@ def main() -> None:
             time.sleep(args.poll)
             continue
         epoch = info["epoch"]
-        if epoch not in done and (not done or epoch >= max(done) + args.every or epoch == 1):
+        # epoch 1 and every multiple of --every; one that was missed (the trainer moved on while
+        # the watcher slept) is caught up at the next epoch seen
+        due = epoch == 1 or epoch % args.every == 0 or (
+            done and epoch // args.every > max(done) // args.every)
+        if epoch not in done and due:
             t0 = time.perf_counter()
             res = parzen_protocol(sample(G, cfg, 10_000, seed=0).double(), valid, test)
             (run / "snapshots").mkdir(exist_ok=True)
