@@ -1,6 +1,6 @@
 """Benchmark: S seeds of 1-D GAN training batched in one program vs a Python loop of single runs.
 
-Times :func:`gantheory.train.train_1d` on the MLP-generator preset of the saturation study
+Times :func:`gantheory.oned.train.train_1d` on the MLP-generator preset of the saturation study
 (:data:`gantheory.claims.saturation.MLP_PRESET`: G 1 -> 16 -> 16 -> 1 ReLU, D 1 -> 16 -> 16 -> 1
 ReLU, batch 64, SGD; the non-saturating arm), once with all seeds batched and once as one run per
 seed, and checks that every single run equals its slice of the batched run (to 1e-6). Run from
@@ -29,7 +29,7 @@ import time
 import torch
 
 from gantheory.claims.saturation import MLP_PRESET, train_config
-from gantheory.train import train_1d
+from gantheory.oned.train import train_1d
 
 SAME_TOL = 1e-6  # the batched-vs-single bar of the issue (float64 agrees to ~1e-15 in practice)
 TARGET_RATIO = 20.0

@@ -72,7 +72,7 @@ timeout 90 $py benchmarks/bench_parzen.py --device $DEV $PARZEN_ARGS | tee "$RES
 stamp "paper preset, CUDA graph, ${TRAIN_S} s"
 $py experiments/track_parzen.py "$RUN" --every 10 --poll 5 --threads 8 > "$RES/track_parzen.log" 2>&1 &
 tracker=$!
-timeout "$TRAIN_S" $py -m gantheory.mnist.train --preset paper --epochs 250 --device $DEV \
+timeout "$TRAIN_S" $py -m gantheory.mnist.cli --preset paper --epochs 250 --device $DEV \
     --set cuda_graph=true --set sample_every=25 $TRAIN_SET --out "$RUN" --data .devdata \
     --no-progress > "$RES/train.log" 2>&1
 echo "trainer exit status $? (124: stopped at the time limit)"

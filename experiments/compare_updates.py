@@ -38,7 +38,7 @@ VARIANTS = [(u, loss) for loss in ("non_saturating", "minimax")
 
 def train(run: Path, update: str, loss: str, seed: int, epochs: int, threads: int) -> float:
     """Train (or finish) one variant; returns the training wall time of this call in seconds."""
-    cmd = [sys.executable, "-m", "gantheory.mnist.train", "--preset", "paper", "--out", str(run),
+    cmd = [sys.executable, "-m", "gantheory.mnist.cli", "--preset", "paper", "--out", str(run),
            "--epochs", str(epochs), "--update", update, "--loss", loss, "--seed", str(seed),
            "--no-progress", "--set", f"threads={threads}", "--set", "sample_every=0",
            "--set", "figures=false"]
@@ -56,9 +56,9 @@ def last_epoch_means(run: Path) -> dict:
 
 
 def plot(out: Path, rows: list[dict], file: str) -> str:
-    from gantheory.plotting import plt, save_figure
+    from gantheory.plotting import save_figure, subplots
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
+    fig, axes = subplots(1, 2, figsize=(10, 3.4), sharey=True)
     colors = dict(zip(VARIANTS, ("C0", "C1", "C2", "C3")))
     for r in rows:
         run = out / f"{r['update']}-{r['loss']}-s{r['seed']}"
@@ -79,7 +79,7 @@ def plot(out: Path, rows: list[dict], file: str) -> str:
     from gantheory.mnist.figures import tile
 
     seed = min(r["seed"] for r in rows)
-    fig, axes = plt.subplots(1, len(VARIANTS), figsize=(3.2 * len(VARIANTS), 2.0))
+    fig, axes = subplots(1, len(VARIANTS), figsize=(3.2 * len(VARIANTS), 2.0))
     for ax, (update, loss) in zip(axes, VARIANTS):
         G, cfg, info = load_generator(out / f"{update}-{loss}-s{seed}")
         ax.imshow(tile(sample(G, cfg, 40, seed=1), 4, 10), cmap="gray", vmin=0, vmax=1)

@@ -24,10 +24,10 @@ from gantheory.mnist.generate import load_generator, sample
 
 
 def plot(rows: list[dict], out: str) -> str:
-    from gantheory.plotting import plt, save_figure
+    from gantheory.plotting import save_figure, subplots
 
     ep = [r["epoch"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    fig, axes = subplots(1, 3, figsize=(11, 3.2))
     axes[0].plot(ep, [r["frechet_distance_classifier"] for r in rows], marker="o", ms=3, label="G")
     axes[0].axhline(rows[0]["fd_floor_train_vs_test"], ls=":", color="k",
                     label="floor: test vs train images")

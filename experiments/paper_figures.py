@@ -13,10 +13,11 @@ from pathlib import Path
 import torch
 
 from gantheory.mnist import load
-from gantheory.mnist.figures import figure2, figure3, interpolate, nearest_neighbours, save_png
+from gantheory.mnist.figures import figure2, figure3, interpolate, nearest_neighbours
+from gantheory.plotting import save_figure
 from gantheory.mnist.generate import load_generator, sample
 from gantheory.mnist.nets import Shard, draw_z
-from gantheory.nets import seed_generator
+from gantheory.util.rng import seed_generator
 
 
 def main() -> None:
@@ -31,12 +32,12 @@ def main() -> None:
     idx, _ = nearest_neighbours(samples, train)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print(save_png(figure2(samples, train[idx]), out / "figure2.png"))
+    print(save_figure(figure2(samples, train[idx]), out / "figure2.png"))
     gen = seed_generator(args.seed, "figure3")
     ends = [draw_z(6, cfg.z_dim, cfg.z, gen, Shard(), "cpu") for _ in range(2)]
     with torch.no_grad():
         images = G(interpolate(ends[0], ends[1], 10))
-    print(save_png(figure3(images, 6, 10), out / "figure3.png"))
+    print(save_figure(figure3(images, 6, 10), out / "figure3.png"))
     print(f"from {info['checkpoint']} (epoch {info['epoch']})")
 
 

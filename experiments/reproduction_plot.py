@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from gantheory.plotting import plt, save_figure
+from gantheory.plotting import save_figure, subplots
 
 TABLE1_MNIST = {"DBN": (138, 2), "Stacked CAE": (121, 1.6), "Deep GSN": (214, 1.1),
                 "Adversarial nets": (225, 2)}
@@ -24,7 +24,7 @@ def main(run: str, out: str) -> None:
     rows = [json.loads(s) for s in (run / "parzen.jsonl").read_text().splitlines()]
     epochs = [r for r in (json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines())
               if r.get("kind") == "epoch"]
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7, 6), sharex=True,
+    fig, (ax, ax2) = subplots(2, 1, figsize=(7, 6), sharex=True,
                                   gridspec_kw={"height_ratios": [2, 1]})
     ax.errorbar([r["epoch"] for r in rows], [r["mean_ll"] for r in rows],
                 yerr=[r["stderr"] for r in rows], marker="o", ms=3, label="this run (test set)")

@@ -1,7 +1,7 @@
 """The ``gantheory`` console script: one entry point for every command.
 
     gantheory verify optimal_d           # = python -m gantheory.verify optimal_d
-    gantheory train mnist --preset paper # = python -m gantheory.mnist.train --preset paper
+    gantheory train mnist --preset paper # = python -m gantheory.mnist.cli --preset paper
     gantheory eval parzen --checkpoint RUN
 
 Each subcommand's own module parses its arguments; this file only dispatches.
@@ -14,7 +14,7 @@ import sys
 
 COMMANDS = {
     ("verify",): "gantheory.verify",
-    ("train", "mnist"): "gantheory.mnist.train",
+    ("train", "mnist"): "gantheory.mnist.cli",
     ("eval", "parzen"): "gantheory.metrics.cli",
     ("eval", "metrics"): "gantheory.metrics.cli",
 }

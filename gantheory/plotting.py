@@ -1,4 +1,7 @@
-"""Figures: pure functions from arrays to matplotlib figures, plus an atomic saver.
+"""Figures: pure functions from arrays to matplotlib figures, plus one atomic saver.
+
+Every figure is a ``matplotlib.figure.Figure`` on an Agg canvas, made by :func:`subplots`: no
+pyplot state and no backend switch, so importing this module leaves a notebook's backend alone.
 
 Nothing here computes theory; claims compute, then hand arrays to these functions. The style of
 :func:`plot_discriminator` follows the paper's Figure 1: data density black and dotted, p_g green
@@ -13,19 +16,25 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no display on the machines this runs on; set before pyplot loads
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from .util.io import atomic_write
 
-from .atomic import atomic_write  # noqa: E402
+
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
+    """``(fig, axes)`` as ``pyplot.subplots`` returns them, on an Agg canvas of the figure's own."""
+    fig_kw = {k: kwargs.pop(k) for k in ("figsize", "dpi") if k in kwargs}
+    fig = Figure(**fig_kw)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def plot_discriminator(xs: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d_star: np.ndarray,
                        d_curves: Sequence[np.ndarray] = (), title: str = "", ax=None):
     """p_data, p_g, D* and trained D(x) curves on one axis (Figure 1 style)."""
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4))
+    fig, ax = (ax.figure, ax) if ax is not None else subplots(figsize=(7, 4))
     ax.plot(xs, p_data, "k:", lw=2, label="p_data")
     ax.plot(xs, p_g, "g-", lw=1.5, label="p_g")
     ax.plot(xs, d_star, color="tab:red", lw=1, label="D* = p_data / (p_data + p_g)")
@@ -48,7 +57,7 @@ def plot_curves(steps: np.ndarray, curves: dict[str, np.ndarray], *, ylabel: str
     ``steps`` is shared, or a dict with one x array per entry of ``curves``; ``linestyles``
     optionally maps an entry to a matplotlib line style (e.g. "--" for curves that overlap).
     """
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4))
+    fig, ax = (ax.figure, ax) if ax is not None else subplots(figsize=(7, 4))
     for label, y in curves.items():
         y = np.asarray(y)
         xs = steps[label] if isinstance(steps, dict) else steps
@@ -74,15 +83,15 @@ def plot_curves(steps: np.ndarray, curves: dict[str, np.ndarray], *, ylabel: str
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> str:
-    """Write ``fig`` to ``path`` atomically (:func:`gantheory.atomic.atomic_write`)."""
+    """Write ``fig`` to ``path`` atomically (:func:`gantheory.util.io.atomic_write`).
+
+    The format follows the suffix (png, svg, pdf); the folder is created if missing.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    try:
-        fig.savefig(buf, dpi=dpi, format=path.suffix.lstrip(".") or "png")
-    finally:
-        plt.close(fig)
-    atomic_write(path, buf.getvalue(), prefix=".")
+    fig.savefig(buf, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    atomic_write(path, buf.getvalue())
     return str(path)
 
 
@@ -93,7 +102,7 @@ def plot_generator_costs(d: np.ndarray, costs: dict[str, np.ndarray], grads: dic
     Left: each cost J(d) on a linear axis; right: |dJ/dl| on log-log axes, where saturation (the
     minimax gradient -> 0 as d -> 0) is a straight line of slope 1.
     """
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(10, 4))
     for name, c in costs.items():
         ax1.plot(d, c, label=name)
     ax1.set_ylim(-20, 15)
@@ -117,7 +126,7 @@ def plot_convergence(jsd_curves: dict[str, np.ndarray], snapshots: dict[str, dic
     ``snapshots[name]`` holds arrays ``x``, ``p_data``, ``p_g0`` and ``p_g`` on the grid.
     """
     n = len(snapshots)
-    fig, axes = plt.subplots(1, 1 + n, figsize=(5 + 4 * n, 4))
+    fig, axes = subplots(1, 1 + n, figsize=(5 + 4 * n, 4))
     for name, j in jsd_curves.items():
         axes[0].semilogy(np.arange(len(j)), np.maximum(j, 1e-18), label=name)
     if bound is not None:
@@ -146,7 +155,7 @@ def plot_sample_densities(xs: np.ndarray, p_data: np.ndarray, samples: np.ndarra
     n = samples.shape[0]
     cols = min(n, 4)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.2 * rows), squeeze=False,
+    fig, axes = subplots(rows, cols, figsize=(3 * cols, 2.2 * rows), squeeze=False,
                              sharex=True)
     edges = np.linspace(xs[0], xs[-1], bins + 1)
     for i, ax in enumerate(axes.flat):
@@ -172,7 +181,7 @@ def plot_figure1(xs: np.ndarray, p_data: np.ndarray, panels: Sequence[dict], *, 
     ``x_lines`` (z values and their images G(z)). z in [-sqrt 3, sqrt 3] is drawn on the central
     60% of the x range.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), sharey=True)
+    fig, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), sharey=True)
     axes = np.atleast_1d(axes)
     top = max(1.05, 1.1 * float(np.max(p_data)), *(1.1 * float(np.max(p["p_g"])) for p in panels))
     centre, half = 0.5 * (xs[0] + xs[-1]), 0.3 * (xs[-1] - xs[0])
@@ -202,7 +211,7 @@ def plot_figure1(xs: np.ndarray, p_data: np.ndarray, panels: Sequence[dict], *, 
 
 def plot_sigma_curve(curves: dict[str, list[dict]], ax=None):
     """Parzen validation log-likelihood against sigma, one line per sample set (log x axis)."""
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 4))
+    fig, ax = (ax.figure, ax) if ax is not None else subplots(figsize=(6, 4))
     for label, curve in curves.items():
         ax.plot([c["sigma"] for c in curve], [c["valid_mean_ll"] for c in curve], "o-", ms=3,
                 label=label)

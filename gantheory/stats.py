@@ -120,25 +120,6 @@ def rate_summary(success: np.ndarray) -> dict:
     return {"successes": s, "n": n, "rate": s / n if n else math.nan, "wilson95": [lo, hi]}
 
 
-def jsonable(x):
-    """A copy of ``x`` fit for strict JSON: numpy scalars and arrays become Python numbers and
-    lists, and non-finite floats (an infinite odds ratio, a seed that never succeeded, a diverged
-    run) become ``None``."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(float(x)) else None
-    return x
-
-
 def histogram_jsd(p_data: Density, samples: np.ndarray, edges: np.ndarray) -> np.ndarray:
     r"""JSD between p_data and the empirical law of ``samples``, both binned on ``edges``.
 

@@ -22,6 +22,8 @@ from typing import Any, Callable, Mapping
 import mpmath
 import sympy as sp
 
+from .util.io import jsonable
+
 NUMERIC_DPS = 50  # mpmath precision (digits) of the numeric second checks
 # An identity holds numerically when its residual at 50 digits is below 1e-40 times the scale of
 # its terms: rounding leaves ~1e-48, while a wrong formula leaves a residual of order one.
@@ -61,17 +63,7 @@ class Derivation:
     def to_dict(self) -> dict:
         """A JSON-ready dict: sympy objects become strings, callables are left out."""
         return {"name": self.name, "statement": self.statement, "steps": list(self.steps),
-                "holds": bool(self.holds), "details": _jsonable(self.details)}
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items() if not callable(v)}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (bool, int, float, str)) or x is None:
-        return x
-    return str(x)
+                "holds": bool(self.holds), "details": jsonable(self.details)}
 
 
 def _show(label: str, expr: Any) -> str:

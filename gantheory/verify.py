@@ -19,24 +19,20 @@ import sys
 import time
 from pathlib import Path
 
-from .atomic import atomic_write
+from .util.io import atomic_write
 from .config import override
-from .errors import ConfigError, GanTheoryError
+from .errors import ConfigError
+from .util.cli import Parser, parse_sets, run_command
 
 # Flags shared by several claims; each maps to the config field of the same name.
 COMMON = {"p_data": "--p-data", "p_g": "--p-g", "seeds": "--seeds", "steps": "--steps",
           "plot": "--plot"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, as for every other bad input
-        raise ConfigError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
     from .claims import REGISTRY
 
-    p = _Parser(prog="python -m gantheory.verify", description=__doc__.split("\n\n")[0],
+    p = Parser(prog="python -m gantheory.verify", description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("claims", nargs="*", metavar="CLAIM",
                    help=f"one or more of: {', '.join(REGISTRY)}, or 'all'")
@@ -58,12 +54,7 @@ def configs_for(names: list[str], args: argparse.Namespace) -> dict[str, object]
     from .claims import REGISTRY
 
     common = {k: getattr(args, k) for k in COMMON if getattr(args, k) is not None}
-    extra = {}
-    for item in args.set:
-        key, sep, val = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        extra[key.strip().replace("-", "_")] = val.strip()
+    extra = {key.replace("-", "_"): val for key, val in parse_sets(args.set).items()}
     if "seeds" in common and common["seeds"] < 1:
         raise ConfigError(f"--seeds must be >= 1, got {common['seeds']}")
     if "steps" in common and common["steps"] < 1:
@@ -92,7 +83,8 @@ def configs_for(names: list[str], args: argparse.Namespace) -> dict[str, object]
 
 def run_claims(configs: dict[str, object], progress: bool = False) -> list:
     """Run claims in order; each result carries its wall time and library versions."""
-    from .claims import REGISTRY, versions
+    from .claims import REGISTRY
+    from .util.versions import versions
 
     from tqdm import tqdm
 
@@ -138,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     # synchronisation than it gains (docs/benchmarks.md); GANTHEORY_THREADS overrides.
     torch.set_num_threads(int(os.environ.get("GANTHEORY_THREADS", "1")))
 
-    try:
+    def body() -> int:
         args = build_parser().parse_args(argv)
         if args.list:
             for c in REGISTRY.values():
@@ -154,20 +146,19 @@ def main(argv: list[str] | None = None) -> int:
         results = run_claims(configs, progress=len(names) > 1 and not args.json)
         if args.report:
             write_report(results, args.report)
-    except GanTheoryError as e:
-        print(f"gantheory: error: {e}", file=sys.stderr)
-        return 2
-    for r in results:
-        if args.json:
-            print(json.dumps(r.to_json()))
-        else:
-            print(f"{r.claim}: {'PASS' if r.passed else 'FAIL'} ({r.wall_s:.1f} s)  {r.statement}")
-            for line in r.lines:
-                print(f"  {line}")
-            for f in r.figures:
-                print(f"  figure: {f}")
-    return 0 if all(r.passed for r in results) else 1
+        for r in results:
+            if args.json:
+                print(json.dumps(r.to_json()))
+            else:
+                print(f"{r.claim}: {'PASS' if r.passed else 'FAIL'} ({r.wall_s:.1f} s)  "
+                      f"{r.statement}")
+                for line in r.lines:
+                    print(f"  {line}")
+                for f in r.figures:
+                    print(f"  figure: {f}")
+        return 0 if all(r.passed for r in results) else 1
 
+    return run_command("gantheory", body)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,10 +33,11 @@ from .. import function_space as fs
 from ..densities import parse_density
 from ..divergences import jsd as jsd_quad
 from ..errors import ConfigError
-from ..nets import seed_generator
-from ..stats import histogram_jsd, jsonable
+from ..util.rng import seed_generator
+from ..stats import histogram_jsd
 from ..theory import LOG4
-from ..train import Train1DConfig, train_1d
+from ..util.io import jsonable
+from ..oned.train import Train1DConfig, train_1d
 from .registry import ClaimResult, register
 
 # JSD_{t+1} <= JSD_t + MONO_TOL: the grid JSD is a float64 sum of n = 4001 terms whose absolute

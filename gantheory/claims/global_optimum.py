@@ -20,7 +20,7 @@ from ..densities import Mixture, Normal, parse_density
 from ..divergences import jsd
 from ..errors import ConfigError
 from ..theory import LOG4, virtual_training_criterion
-from ..train import Train1DConfig, train_1d
+from ..oned.train import Train1DConfig, train_1d
 from .registry import ClaimResult, register
 
 # |C(G) - (-log 4 + 2 JSD)|: both sides are quadratures with per-piece absolute tolerance 1e-14

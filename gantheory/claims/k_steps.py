@@ -27,9 +27,10 @@ import numpy as np
 
 from ..densities import Normal, parse_density
 from ..errors import ConfigError
-from ..stats import (fisher_greater, jsonable, mannwhitney_faster, median_interval,
+from ..stats import (fisher_greater, mannwhitney_faster, median_interval,
                      rate_summary, steps_to_success)
-from ..train import Train1DConfig, train_1d
+from ..util.io import jsonable
+from ..oned.train import Train1DConfig, train_1d
 from .registry import ClaimResult, register
 
 # Success: final JSD below 0.01 nats (p_g's mean within ~0.3 sigma of p_data's): far above the
@@ -80,9 +81,6 @@ class KStepsConfig:
         return arms + ([("simultaneous", "simultaneous", 1)] if self.simultaneous else [])
 
 
-def _clean(x) -> list:
-    return [float(v) if np.isfinite(v) else None for v in np.asarray(x, dtype=float)]
-
 
 def _fmt_ci(med, lo, hi) -> str:
     f = lambda v: "never" if not np.isfinite(v) else f"{v:.0f}"  # noqa: E731
@@ -112,13 +110,13 @@ def run(cfg: KStepsConfig) -> ClaimResult:
         fin_med, fin_lo, fin_hi = median_interval(np.nan_to_num(final, nan=np.inf))
         g_med, g_lo, g_hi = median_interval(t)
         arms[label] = dict(rate_summary(success), update=update, k=k,
-                           final_jsd=_clean(final), final_jsd_median=fin_med,
-                           final_jsd_median_ci95=_clean([fin_lo, fin_hi]),
-                           steps_to_success=_clean(t),
-                           g_steps_to_success_median=_clean([g_med])[0],
-                           g_steps_to_success_median_ci95=_clean([g_lo, g_hi]),
-                           d_steps_to_success_median=_clean([g_med * k])[0],
-                           d_steps_to_success_median_ci95=_clean([g_lo * k, g_hi * k]),
+                           final_jsd=jsonable(final), final_jsd_median=fin_med,
+                           final_jsd_median_ci95=jsonable([fin_lo, fin_hi]),
+                           steps_to_success=jsonable(t),
+                           g_steps_to_success_median=jsonable([g_med])[0],
+                           g_steps_to_success_median_ci95=jsonable([g_lo, g_hi]),
+                           d_steps_to_success_median=jsonable([g_med * k])[0],
+                           d_steps_to_success_median_ci95=jsonable([g_lo * k, g_hi * k]),
                            d_steps_per_g_step=k)
         curves[label], t_g[label] = (run_.steps, run_.jsd), t
     labels = list(arms)
@@ -143,11 +141,11 @@ def run(cfg: KStepsConfig) -> ClaimResult:
         }
     figures = []
     if cfg.plot:
-        import matplotlib.pyplot as plt
+        from ..plotting import subplots
 
         from ..plotting import plot_curves, save_figure
 
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
+        fig, (ax1, ax2) = subplots(1, 2, figsize=(12, 4))
         data = {lab: np.maximum(np.nan_to_num(c[1], nan=math.log(2)), 1e-8)
                 for lab, c in curves.items()}
         plot_curves({lab: c[0] for lab, c in curves.items()}, data, ylabel="JSD(p_data || p_g)",

@@ -17,9 +17,9 @@ import numpy as np
 from ..densities import Mixture, parse_density
 from ..divergences import QUAD_EPSABS
 from ..errors import ConfigError
-from ..nets import member_logit
+from ..oned.nets import member_logit
 from ..theory import LogitDiscriminator, optimal_discriminator, value
-from ..train import fit_discriminator
+from ..oned.train import fit_discriminator
 from .registry import ClaimResult, register
 
 # |D - D*| bound from the issue: 0.02 is about 4x the minibatch noise of the fitted D at the

@@ -12,7 +12,6 @@ they pass unless their run itself fails.
 from __future__ import annotations
 
 import dataclasses
-import platform
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
@@ -83,17 +82,3 @@ def register(name: str, statement: str, config: type, *, kind: str = "claim",
         return run
 
     return deco
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the numerical libraries, for every JSON result."""
-    import numpy
-    import scipy
-    import sympy
-    import torch
-
-    from .. import __version__
-
-    return {"gantheory": __version__, "python": platform.python_version(),
-            "numpy": numpy.__version__, "scipy": scipy.__version__, "sympy": sympy.__version__,
-            "torch": torch.__version__}

@@ -46,15 +46,16 @@ import numpy as np
 import torch
 from scipy import integrate, optimize, special
 
-from .. import losses
+from ..gan import losses
 from ..densities import Normal, parse_density
 from ..errors import ConfigError
-from ..losses import GENERATOR_LOSSES
-from ..nets import seed_generator
-from ..stats import (fisher_greater, histogram_jsd, jsonable, mannwhitney_faster,
+from ..gan.losses import GENERATOR_LOSSES
+from ..util.rng import seed_generator
+from ..stats import (fisher_greater, histogram_jsd, mannwhitney_faster,
                      median_interval, rate_summary, steps_to_success)
 from ..theory import optimal_discriminator
-from ..train import Train1DConfig, train_1d
+from ..util.io import jsonable
+from ..oned.train import Train1DConfig, train_1d
 from .registry import ClaimResult, register
 
 # (a) autograd, closed form and sympy agree to 1e-8 relative: the closed form for
@@ -301,10 +302,6 @@ def train_arm(cfg: SaturationConfig, loss: str, seeds: list[int]):
                                           f"+- 5 sd, {cfg.n_eval} samples per seed")
 
 
-def _clean(x) -> list:
-    """Per-seed floats for JSON: inf (never succeeded) and nan (diverged) become null."""
-    return [float(v) if np.isfinite(v) else None for v in np.asarray(x, dtype=float)]
-
 
 def _extra_figure(plot: str, suffix: str) -> str:
     p = Path(plot)
@@ -343,10 +340,10 @@ def run(cfg: SaturationConfig) -> ClaimResult:
         med, mlo, mhi = median_interval(t_succ)
         arms[name] = dict(rate_summary(success),
                           diverged=int(np.sum(~np.isfinite(final))),
-                          final_jsd=_clean(final), final_jsd_median=float(np.nanmedian(final)),
-                          steps_to_success=_clean(t_succ),
+                          final_jsd=jsonable(final), final_jsd_median=float(np.nanmedian(final)),
+                          steps_to_success=jsonable(t_succ),
                           steps_to_success_median=med if np.isfinite(med) else None,
-                          steps_to_success_median_ci95=_clean([mlo, mhi]),
+                          steps_to_success_median_ci95=jsonable([mlo, mhi]),
                           start_d_fake_median=float(np.median(start["d_fake"])),
                           start_grad_norm_median=float(np.median(start[f"grad_norm_{name}"])))
         arms[name]["_t"] = t_succ

@@ -41,10 +41,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..atomic import atomic_write
+from ..util.io import atomic_write, tensor_digest
 from ..errors import ConfigError, DataError, SpecError
 from ..mnist.data import cache_dir
-from ..nets import seed_generator
+from ..util.rng import seed_generator
 
 FORMAT = "gantheory.classifier/1"  # bump when build_net or training changes: it is in the key
 SIDE, N_CLASSES = 28, 10
@@ -129,15 +129,6 @@ class Classifier:
         return self.features_and_predictions(x)[1]
 
 
-def _weights_sha256(state: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(state):
-        t = state[name].detach().cpu().contiguous()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()
-
-
 def cache_key(data: Any, cfg: ClassifierConfig) -> str:
     """SHA-256 (16 hex digits) of ``FORMAT``, the config, the train and test images and labels."""
     h = hashlib.sha256(json.dumps([FORMAT, dataclasses.asdict(cfg)], sort_keys=True).encode())
@@ -192,7 +183,7 @@ def train_classifier(data: Any, cfg: ClassifierConfig = ClassifierConfig()) -> C
     acc = float((torch.from_numpy(clf.predict(data.test.x_u8)) == data.test.y).double().mean())
     clf.meta.update(config=dataclasses.asdict(cfg), n_train=n, test_accuracy=acc,
                     train_seconds=round(train_s, 2), torch=str(torch.__version__),
-                    weights_sha256=_weights_sha256(net.state_dict()))
+                    weights_sha256=tensor_digest(net.state_dict()))
     return clf
 
 
@@ -219,7 +210,7 @@ def load_classifier(path: Path, key: str, cfg: ClassifierConfig) -> Classifier:
             raise ValueError(f"format/key {obj['format']}/{obj['key']}, expected {FORMAT}/{key}")
         if meta["config"] != dataclasses.asdict(cfg):
             raise ValueError(f"config {meta['config']} is not {dataclasses.asdict(cfg)}")
-        if _weights_sha256(state) != meta["weights_sha256"]:
+        if tensor_digest(state) != meta["weights_sha256"]:
             raise ValueError("the weights do not match their recorded SHA-256")
         if _file_sha256(key, meta) != obj["sha256"]:
             raise ValueError("the metadata do not match their recorded SHA-256")

@@ -16,19 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 
-from ..errors import ConfigError, GanTheoryError
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise ConfigError(message)
+from ..errors import ConfigError
+from ..util.cli import Parser, run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="gantheory eval", description=__doc__.split("\n\n")[0])
+    p = Parser(prog="gantheory eval", description=__doc__.split("\n\n")[0])
     p.add_argument("what", choices=["parzen", "metrics"])
     p.add_argument("--checkpoint", required=True, metavar="RUN",
                    help="a run directory (its newest verified checkpoint) or a ckpt-*.pt file")
@@ -90,7 +85,7 @@ def run_metrics(args, G, cfg, data) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
+    def body() -> int:
         args = build_parser().parse_args(argv)
         if args.n_samples < 1 or args.n_valid < 1:
             raise ConfigError("--n-samples and --n-valid must be >= 1")
@@ -103,9 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         out = run_parzen(args, G, cfg, data) if args.what == "parzen" else run_metrics(
             args, G, cfg, data)
         out = {"checkpoint": info, **out, "wall_s": round(time.perf_counter() - t0, 2)}
-    except GanTheoryError as e:
-        print(f"gantheory: error: {e}", file=sys.stderr)
-        return 2
+        report(args, info, out)
+        return 0
+
+    return run_command("gantheory eval", body)
+
+
+def report(args, info: dict, out: dict) -> None:
+    """Print the result: one JSON object with ``--json``, else text."""
     if args.json:
         print(json.dumps(out))
     elif args.what == "parzen":
@@ -119,4 +119,3 @@ def main(argv: list[str] | None = None) -> int:
         print("  (a high-variance estimator in 784 dimensions: see docs/evaluation.md)")
     else:
         print(json.dumps(out["metrics"], indent=2))
-    return 0

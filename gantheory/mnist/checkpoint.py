@@ -16,16 +16,14 @@ skipped with a warning, and if none verifies it raises :class:`~gantheory.errors
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import re
 import warnings
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from ..atomic import atomic_write as _atomic_write
+from ..util.io import atomic_write as _atomic_write, tensor_digest
 from ..errors import CheckpointError
 
 FORMAT = "gantheory.mnist/1"
@@ -62,31 +60,7 @@ def atomic_write(path: str | Path, blob: bytes) -> None:
     _atomic_write(path, blob, prefix=TMP_PREFIX)
 
 
-def digest(state: Any) -> str:
-    """SHA-256 over a nested dict/list/tuple of tensors and plain values, in a fixed order."""
-    h = hashlib.sha256()
-
-    def feed(x: Any) -> None:
-        if isinstance(x, torch.Tensor):
-            t = x.detach().cpu().contiguous()
-            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-        elif isinstance(x, dict):
-            h.update(b"{")
-            for key in sorted(x, key=str):
-                h.update(repr(key).encode())
-                feed(x[key])
-            h.update(b"}")
-        elif isinstance(x, (list, tuple)):
-            h.update(b"[")
-            for item in x:
-                feed(item)
-            h.update(b"]")
-        else:
-            h.update(repr(x).encode())
-
-    feed(state)
-    return h.hexdigest()
+digest = tensor_digest  # kept under this name: checkpoints record it as "sha256"
 
 
 def save(run_dir: str | Path, state: dict, keep: int = 2) -> Path:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import ConfigError
-from ..losses import GeneratorLoss
-from ..train import UpdateOrder
+from ..gan.losses import GeneratorLoss
+from ..gan.step import UpdateOrder
 
 # Fields a resumed run may change: how long it runs and how it reports, not the maths of a step.
 RUN_CONTROL = frozenset({"epochs", "log_every", "ckpt_every_steps", "keep_checkpoints",
@@ -109,7 +109,7 @@ class MNISTConfig:
 
     @property
     def batches_per_step(self) -> int:
-        """Minibatches of real data one :func:`gantheory.train.gan_step` consumes."""
+        """Minibatches of real data one :func:`gantheory.gan.step.gan_step` consumes."""
         return self.k if self.update == "alternating" else 1
 
     @property

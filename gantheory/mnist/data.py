@@ -27,7 +27,6 @@ cached. Nothing is read or written on import.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import http.client
 import io
 import json
@@ -47,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..atomic import atomic_write
+from ..util.io import atomic_write, sha256_hex
 from ..errors import ConfigError, DataError
 
 SPLITS = ("train", "valid", "test")
@@ -109,14 +108,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GANTHEORY_DATA") or Path.home() / ".cache" / "gantheory")
 
 
-def write_idx(path: str | Path, array: np.ndarray) -> None:
-    """Write a uint8 ``array`` as an IDX file, gzipped if ``path`` ends in ``.gz`` (for tests)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    blob = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    blob += array.tobytes()
-    Path(path).write_bytes(gzip.compress(blob, mtime=0) if str(path).endswith(".gz") else blob)
-
-
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file of unsigned bytes (gzipped or not), checking its header and length."""
     return _parse_idx(_read(Path(path)), str(path))
@@ -158,10 +149,6 @@ def load(root: str | Path | None = None, *, sources: tuple[str, ...] = SOURCES) 
 
 
 # --- parsing and checking ----------------------------------------------------------------------
-
-
-def _sha256(blob: bytes) -> str:
-    return hashlib.sha256(blob).hexdigest()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -218,7 +205,7 @@ def _from_idx(blobs: dict, where: dict) -> tuple[dict, dict]:
             if a[name].shape != shape:
                 raise DataError(f"{where[name]}: dimensions {a[name].shape}, expected {shape}; "
                                 f"{HOW_TO}")
-    digests = {name: _sha256(blob) for name, blob in blobs.items()}
+    digests = {name: sha256_hex(blob) for name, blob in blobs.items()}
     for name, digest in digests.items():
         if digest != IDX_SHA256[name]:
             raise DataError(f"{where[name]}: SHA-256 {digest}, expected {IDX_SHA256[name]} "
@@ -234,7 +221,7 @@ def _from_idx(blobs: dict, where: dict) -> tuple[dict, dict]:
 
 def _from_pickle(blob: bytes, name: str) -> tuple[dict, dict]:
     """The classic ``mnist.pkl.gz`` -> uint8 arrays. Unpickled only once its SHA-256 matches."""
-    digest = _sha256(blob)
+    digest = sha256_hex(blob)
     if digest != PICKLE_SHA256:
         raise DataError(f"{name}: SHA-256 {digest}, expected {PICKLE_SHA256} (the classic "
                         f"{PICKLE_NAME}); delete or replace it; {HOW_TO}")
@@ -343,8 +330,8 @@ def _read_cache(cache: Path, tried: list) -> dict | None:
     try:
         recorded = json.loads(meta.read_text())["sha256"]
         blob = npz.read_bytes()
-        if _sha256(blob) != recorded:
-            raise DataError(f"{npz}: SHA-256 {_sha256(blob)}, but {meta} records {recorded}")
+        if sha256_hex(blob) != recorded:
+            raise DataError(f"{npz}: SHA-256 {sha256_hex(blob)}, but {meta} records {recorded}")
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             arrays = {key: z[key] for key in z.files}
         _check(arrays, str(npz))
@@ -364,7 +351,7 @@ def _finish(arrays: dict, digests: dict, source: str, cache: Path) -> MNIST:
         np.savez(buf, **arrays)
         blob = buf.getvalue()
         atomic_write(cache / CACHE_NPZ, blob)
-        record = {"sha256": _sha256(blob), "source": source, "source_sha256": digests,
+        record = {"sha256": sha256_hex(blob), "source": source, "source_sha256": digests,
                   "sizes": SIZES}
         atomic_write(cache / CACHE_JSON, (json.dumps(record, indent=2) + "\n").encode())
     except OSError as exc:

@@ -1,10 +1,10 @@
 """Data parallelism for the MNIST trainer under ``torchrun`` (gloo on CPU, NCCL on CUDA).
 
-    torchrun --standalone --nproc_per_node=2 -m gantheory.mnist.train --preset paper --out DIR
+    torchrun --standalone --nproc_per_node=2 -m gantheory.mnist.cli --preset paper --out DIR
 
 Each rank computes on its slice of the same global minibatch (``batch / world`` rows); G and D
 have separate ``DistributedDataParallel`` wrappers, so D's step all-reduces only D's gradients and
-G's only G's (G's step calls D's inner module, see ``d_for_g`` in :func:`gantheory.train.gan_step`).
+G's only G's (G's step calls D's inner module, see ``d_for_g`` in :func:`gantheory.gan.step.gan_step`).
 Gradients are averaged over ranks, so a step is the same maths as one process on the global batch.
 Rank 0 alone writes files; decisions it takes alone (which checkpoint to load, whether the run
 directory is usable) reach the other ranks through :func:`agree`, errors included.

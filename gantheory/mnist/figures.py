@@ -2,7 +2,8 @@
 
 Computing and drawing are separate: :func:`nearest_neighbours` and :func:`interpolate` return
 tensors, :func:`tile` a numpy image, the ``*_figure`` functions a matplotlib ``Figure`` (Agg canvas,
-no pyplot state, no display needed), and :func:`save_png` writes one atomically.
+no pyplot state, no display needed);
+:func:`gantheory.plotting.save_figure` writes one atomically.
 
 * Figure 2: random (not cherry-picked) samples, each with its nearest training image beside it
   (squared L2 over all training images, in chunks), showing G does not copy the data.
@@ -11,15 +12,11 @@ no pyplot state, no display needed), and :func:`save_png` writes one atomically.
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .checkpoint import atomic_write
 
 SIDE = 28
 
@@ -95,11 +92,3 @@ def figure2(samples: torch.Tensor, neighbours: torch.Tensor, pairs_per_row: int 
 def figure3(images: torch.Tensor, rows: int, steps: int) -> Figure:
     """Figure 3: each row is G along a straight line in z space."""
     return _figure(tile(images, rows, steps), "Figure 3: digits along straight lines in z space")
-
-
-def save_png(fig: Figure, path: str | Path) -> Path:
-    """Render ``fig`` to PNG and write it atomically."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    atomic_write(path, buf.getvalue())
-    return Path(path)

@@ -14,7 +14,7 @@ from . import checkpoint
 from .config import MNISTConfig, from_dict
 from .nets import Generator, Shard, draw_z
 from ..errors import CheckpointError
-from ..nets import seed_generator
+from ..util.rng import seed_generator
 
 
 def load_generator(run: str | Path) -> tuple[Generator, MNISTConfig, dict]:

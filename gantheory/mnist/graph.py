@@ -2,7 +2,7 @@
 
 UNTESTED: written without a GPU; the CPU path never imports CUDA state from here.
 
-A step of :func:`gantheory.train.gan_step` launches a few dozen small kernels; at batch 100 their
+A step of :func:`gantheory.gan.step.gan_step` launches a few dozen small kernels; at batch 100 their
 launch cost dominates on a GPU. :class:`CapturedStep` records one complete step (noise draws,
 dropout masks, both forward and backward passes, both optimiser updates, the on-device statistics
 sum) once, then replays it. What changes between steps lives in static tensors the graph reads:

@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from ..nets import seed_generator
+from ..util.rng import seed_generator
 from .config import MNISTConfig
 
 PIXELS = 784

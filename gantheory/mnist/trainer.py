@@ -1,10 +1,10 @@
-"""The MNIST GAN trainer: the paper's networks driven by :func:`gantheory.train.gan_step`.
+"""The MNIST GAN trainer: the paper's networks driven by :func:`gantheory.gan.step.gan_step`.
 
 :class:`Trainer` owns everything a step reads or changes, G, D, both optimisers, the step and
 epoch counters and every random generator, and can hand all of it over as a checkpoint dict
 (:meth:`Trainer.state_dict`) and take it back, so a resumed run is bitwise the uninterrupted one
-on the CPU. :func:`gantheory.mnist.run.train` builds one and drives it with
-:func:`gantheory.mnist.run.fit`; the command line is :mod:`gantheory.mnist.train`.
+on the CPU. :func:`gantheory.mnist.rundir.train` builds one and drives it with
+:func:`gantheory.mnist.rundir.fit`; the command line is :mod:`gantheory.mnist.cli`.
 
 Speed: the training images sit in one tensor on the training device and minibatches are gathered
 with a device-side permutation (no DataLoader, no workers); statistics are summed on the device
@@ -24,35 +24,48 @@ Randomness, all of it checkpointed:
 from __future__ import annotations
 
 import math
-import os
 import time
 from typing import Callable
 
 import torch
+from tqdm import tqdm
 
 from ..config import as_dict
 from ..errors import CheckpointError, ConfigError, TrainingDiverged
-from ..nets import seed_generator
-from ..train import gan_step
+from ..util.rng import seed_generator
+from ..gan.step import gan_step
 from . import distributed as ddp
 from .config import MNISTConfig, lr_at, momentum_at
 from .graph import CapturedStep
 from .nets import PIXELS, Shard, build, draw_z, generator_output_bias
 from .optim import PylearnMomentum
 
+SAMPLES = 100  # fixed-noise grid, 10 x 10
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # d_real = mean D(x), d_fake = mean D(G(z))
-HOOKS_ENV = "GANTHEORY_TEST_HOOKS"
 
 
-def fault_hooks() -> dict[str, float]:
-    """Fault injection for tests, read from ``$GANTHEORY_TEST_HOOKS`` (empty in normal use).
+class TrainerCallback:
+    """Hooks a caller hands to :class:`Trainer` (tests inject faults this way); each does nothing.
 
-    ``nan_at_step=N``: G's output bias becomes NaN before step N; ``perturb_rng=1``: the noise
-    generator moves one draw on after a checkpoint is restored; ``step_sleep=S``: sleep S seconds
-    per step (so a test can kill a run mid-way).
+    ``on_step(trainer, indices)`` runs before every step with that step's minibatch rows;
+    ``on_restore(trainer)`` after a checkpoint has been restored.
     """
-    spec = os.environ.get(HOOKS_ENV, "")
-    return {k: float(v) for k, v in (item.split("=") for item in spec.split(",") if item)}
+
+    def on_step(self, trainer: "Trainer", indices: list[torch.Tensor]) -> None:
+        pass
+
+    def on_restore(self, trainer: "Trainer") -> None:
+        pass
+
+
+def configure_process(cfg: MNISTConfig) -> None:
+    """Process-wide settings a run owns (the CLI's and :func:`~.rundir.train`'s job, not a
+    constructor's): full-fp32 matmuls on GPUs (never TF32), and torch's global generators seeded
+    from the seed, so that their checkpointed state too is a function of it (nothing here draws
+    from them)."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.manual_seed(seed_generator(cfg.seed, "torch-global").initial_seed())
 
 
 def epoch_permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -74,21 +87,19 @@ class Trainer:
     images : ``(N, 784)`` float pixels in [0, 1], the training set (any device).
     device : where to train.
     world : this process's rank and the number of ranks (see :mod:`gantheory.mnist.distributed`).
+    callbacks : :class:`TrainerCallback` s to call at every step and restore.
+
+    The constructor changes no global state; :func:`configure_process` does that for a run.
     """
 
     def __init__(self, cfg: MNISTConfig, images: torch.Tensor, device: torch.device,
-                 world: ddp.World = ddp.World()):
+                 world: ddp.World = ddp.World(), callbacks=()):
         cfg.check()
         if cfg.batch % world.size:
             raise ConfigError(f"batch {cfg.batch} does not split evenly over {world.size} ranks")
         self.cfg, self.device, self.world = cfg, device, world
-        torch.backends.cuda.matmul.allow_tf32 = False  # full fp32 matmuls on GPUs; never TF32
-        torch.backends.cudnn.allow_tf32 = False
         self.shard = Shard(world.rank, world.size)
         self.x = images.to(device, torch.float32).contiguous()
-        # torch's global generators: unused by the step, seeded so that their checkpointed
-        # state, too, is a function of the seed (this reseeds the process's global RNG)
-        torch.manual_seed(seed_generator(cfg.seed, "torch-global").initial_seed())
         self.gen_z = device_generator(cfg.seed, "z", device)
         self.gen_drop = device_generator(cfg.seed, "dropout", device)
         bias = generator_output_bias(images.cpu(), cfg.g_bias_clip)
@@ -103,8 +114,7 @@ class Trainer:
         self.wall_s = 0.0
         self.acc = torch.zeros(len(STATS), device=device)
         self.perm: torch.Tensor | None = None
-        self.index_log: list[torch.Tensor] | None = None  # set to a list to record minibatches
-        self.hooks = fault_hooks()
+        self.callbacks = list(callbacks)
         self.graph = None
         if cfg.cuda_graph and device.type == "cuda":
             if world.size > 1:
@@ -137,17 +147,12 @@ class Trainer:
 
     def train_step(self) -> None:
         """One :func:`gan_step` at the scheduled learning rate and momentum; no host sync."""
-        if self.hooks.get("step_sleep"):
-            time.sleep(self.hooks["step_sleep"])
-        if self.hooks.get("nan_at_step") == self.step:
-            with torch.no_grad():
-                self.G.net[-1].bias.fill_(float("nan"))
         lr, momentum = lr_at(self.cfg, self.step), momentum_at(self.cfg, self.epoch + 1)
         self.opt_g.set_hyper(lr, momentum)
         self.opt_d.set_hyper(lr, momentum)
         indices = self.step_indices()
-        if self.index_log is not None:
-            self.index_log.extend(i.cpu() for i in indices)
+        for cb in self.callbacks:
+            cb.on_step(self, indices)
         if self.graph is not None:
             self.graph(self.x, indices)
         else:
@@ -228,8 +233,72 @@ class Trainer:
         rng = state["rng"]
         self.gen_z.set_state(rng["z"])
         self.gen_drop.set_state(rng["dropout"])
-        torch.set_rng_state(rng["torch_cpu"])
-        if self.device.type == "cuda" and "torch_cuda" in rng:
-            torch.cuda.set_rng_state(rng["torch_cuda"], self.device)
-        if self.hooks.get("perturb_rng"):  # negative control for the resume tests
-            torch.rand(1, generator=self.gen_z, device=self.device)
+        for cb in self.callbacks:
+            cb.on_restore(self)
+
+
+def restore_process_rng(state: dict, device: torch.device) -> None:
+    """Set torch's global generators to a checkpoint's (the counterpart of
+    :func:`configure_process` on a resume)."""
+    torch.set_rng_state(state["rng"]["torch_cpu"])
+    if device.type == "cuda" and "torch_cuda" in state["rng"]:
+        torch.cuda.set_rng_state(state["rng"]["torch_cuda"], device)
+
+
+def fit(trainer: Trainer, files=None, progress: bool = False) -> dict:
+    """Train until ``cfg.epochs`` epochs are complete, logging, sampling and checkpointing.
+
+    ``files`` (a :class:`gantheory.mnist.rundir.RunFiles`, or None to write nothing) receives
+    every record, the fixed-noise samples and the checkpoints.
+    """
+    cfg, spe = trainer.cfg, trainer.cfg.steps_per_epoch
+    fixed_z = draw_z(SAMPLES, cfg.z_dim, cfg.z, seed_generator(cfg.seed, "fixed-z"), Shard(), "cpu")
+    bar = tqdm(total=cfg.epochs * spe, initial=trainer.step, unit="step",
+               disable=not (progress and trainer.world.main),
+               desc="mnist gan", dynamic_ncols=True)
+    t0, wall0, epoch_s, last = time.perf_counter(), trainer.wall_s, [], {}
+    try:
+        while trainer.epoch < cfg.epochs:
+            t_epoch, first = time.perf_counter(), trainer.step
+            while trainer.step_in_epoch < spe:
+                trainer.train_step()
+                end = trainer.step_in_epoch == spe
+                ckpt = bool(cfg.ckpt_every_steps) and trainer.step % cfg.ckpt_every_steps == 0
+                if end or ckpt or trainer.step % cfg.log_every == 0:
+                    rec = trainer.flush()  # the one host sync; raises on a non-finite loss
+                    trainer.wall_s = wall0 + time.perf_counter() - t0
+                    rec["wall_s"] = round(trainer.wall_s, 3)
+                    if files:
+                        files.record(rec)
+                    bar.update(trainer.step - bar.n)
+                    bar.set_postfix(d_loss=f"{rec['d_loss']:.3f}", g_loss=f"{rec['g_loss']:.3f}",
+                                    Dx=f"{rec['d_real']:.3f}", DGz=f"{rec['d_fake']:.3f}")
+                if ckpt and not end:
+                    trainer.check_finite()
+                    if files:
+                        files.save(trainer)
+            last = trainer.end_epoch()
+            epoch_s.append(time.perf_counter() - t_epoch)
+            last.update(epoch_s=round(epoch_s[-1], 3), steps_timed=trainer.step - first,
+                        wall_s=round(wall0 + time.perf_counter() - t0, 3))
+            trainer.check_finite()
+            if files:
+                files.record(last)
+                if cfg.sample_every and trainer.epoch % cfg.sample_every == 0:
+                    files.samples(trainer.epoch, trainer.sample(fixed_z))
+                files.save(trainer)
+    except TrainingDiverged as exc:
+        where = files.last_checkpoint if files else None
+        raise TrainingDiverged(f"training diverged: {exc}; last good checkpoint: "
+                               f"{where or 'none written in this session'}") from None
+    finally:
+        bar.close()
+    same = ddp.replicas_identical([trainer.G, trainer.D], trainer.world)
+    if not same:
+        raise RuntimeError("ranks hold different weights after training (a DDP bug)")
+    return {"step": trainer.step, "epoch": trainer.epoch,
+            **{k: last.get(k) for k in ("d_loss", "g_loss", "d_real", "d_fake")},
+            "wall_s": round(trainer.wall_s, 3), "epoch_s": [round(t, 3) for t in epoch_s],
+            "checkpoint": str(files.last_checkpoint) if files and files.last_checkpoint else None,
+            "replicas_identical": same, "world_size": trainer.world.size,
+            "device": str(trainer.device)}

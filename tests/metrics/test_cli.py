@@ -6,8 +6,8 @@ import pytest
 
 from gantheory.metrics.cli import main
 from gantheory.mnist.generate import load_generator, sample
-from gantheory.mnist.run import train
-from tests.mnist_tiny import tiny
+from gantheory.mnist.rundir import train
+from tests.mnist.tiny import tiny
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 
 from gantheory.mnist import checkpoint
-from gantheory.mnist.run import train
-from mnist_tiny import cli_args, tiny
+from gantheory.mnist.rundir import train
+from tests.mnist.tiny import cli_args, tiny
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RTOL, ATOL = 1e-5, 1e-6  # the brief's bar; observed differences are ~1e-8
 CHANGES = dict(epochs=2)  # 10 steps per epoch: 20 steps
 
@@ -30,7 +30,7 @@ def test_two_ranks_match_one_process_in_both_update_orders(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO),
                                                                    os.environ.get("PYTHONPATH")])))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           str(REPO / "tests" / "mnist_ddp_worker.py"), str(tmp_path / "ddp"),
+           str(REPO / "tests" / "mnist" / "ddp_worker.py"), str(tmp_path / "ddp"),
            *cli_args(**CHANGES)]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-import gantheory.losses as losses_mod
-import gantheory.train as train_mod
+import gantheory.gan.losses as losses_mod
+import gantheory.oned.train as train_mod
 from gantheory import function_space as fs
 from gantheory.claims import JSON_KEYS, REGISTRY
 from gantheory.claims import convergence, k_steps, saturation
@@ -20,7 +20,7 @@ from gantheory.stats import (fisher_greater, histogram_jsd, mannwhitney_faster, 
                              steps_to_success, wilson_interval)
 from gantheory.densities import Normal
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # Small configs: seconds each, same setup as the defaults. 10 seeds per arm are enough here:
 # with the defaults' poor start minimax stalls in every seed and non_saturating succeeds in most,
 # so Fisher's p is ~1e-4 or below, far under alpha = 0.01.

@@ -13,7 +13,7 @@ from gantheory.claims import optimal_d as od_mod
 from gantheory.config import override
 from gantheory.verify import run_claims
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "theory.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "theory.md"
 
 
 def test_registry_names_are_unique_snake_case_and_documented():

@@ -13,12 +13,13 @@ import torch
 
 from gantheory.errors import TrainingDiverged
 from gantheory.mnist import checkpoint
-from gantheory.mnist.run import load_images, train
-from gantheory.mnist.train import main
-from gantheory.mnist.trainer import HOOKS_ENV, Trainer, epoch_permutation
-from mnist_tiny import cli_args, tiny
+from gantheory.mnist.rundir import load_images, train
+from gantheory.mnist.cli import main
+from gantheory.mnist.trainer import Trainer, epoch_permutation
+from tests.mnist.faults import IndexLog, NanAt, PerturbRng
+from tests.mnist.tiny import cli_args, tiny
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _weights(run_dir):
@@ -53,26 +54,24 @@ def test_mid_epoch_resume_is_bitwise_the_uninterrupted_run(tmp_path, monkeypatch
     _assert_same_run(ref, _weights(tmp_path / "cut"))
     # negative control: a perturbed noise generator after the restore must break the equality
     (tmp_path / "cut" / "ckpt-000000015.pt").unlink()
-    monkeypatch.setenv(HOOKS_ENV, "perturb_rng=1")
-    train(None, tmp_path / "cut", resume=True, overrides={"epochs": 3})
+    train(None, tmp_path / "cut", resume=True, overrides={"epochs": 3}, callbacks=[PerturbRng()])
     assert _any_weight_differs(ref, _weights(tmp_path / "cut"))
 
 
 def test_every_training_index_is_seen_once_per_epoch_across_a_resume():
     cfg = tiny(epochs=2)  # 200 images, batch 20: 10 steps per epoch
     images = load_images(cfg)
-    first = Trainer(cfg, images, torch.device("cpu"))
-    first.index_log = []
+    log = IndexLog()
+    first = Trainer(cfg, images, torch.device("cpu"), callbacks=[log])
     for _ in range(13):  # one epoch and 3 steps into the second
         first.train_step()
         if first.step_in_epoch == cfg.steps_per_epoch:
             first.end_epoch()
-    second = Trainer(cfg, images, torch.device("cpu"))
+    second = Trainer(cfg, images, torch.device("cpu"), callbacks=[log])
     second.load_state_dict(dict(first.state_dict()))
-    second.index_log = []
     for _ in range(7):
         second.train_step()
-    seen = torch.cat(first.index_log + second.index_log)
+    seen = torch.cat(log.indices)
     for epoch in range(2):
         part = seen[epoch * 200:(epoch + 1) * 200]
         assert torch.equal(part.sort().values, torch.arange(200))
@@ -82,9 +81,8 @@ def test_every_training_index_is_seen_once_per_epoch_across_a_resume():
 
 def test_a_nan_stops_the_run_and_the_last_checkpoint_stays_finite(tmp_path, monkeypatch,
                                                                    capsys):
-    monkeypatch.setenv(HOOKS_ENV, "nan_at_step=13")
     out = tmp_path / "run"
-    rc = main([*cli_args(epochs=3, ckpt_every_steps=4), "--out", str(out)])
+    rc = main([*cli_args(epochs=3, ckpt_every_steps=4), "--out", str(out)], callbacks=[NanAt(13)])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1
     assert "training diverged" in err[0] and "non-finite" in err[0]
@@ -145,7 +143,7 @@ def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path):
 
 
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "gantheory.mnist.train", "--epochs", "0",
+    done = subprocess.run([sys.executable, "-m", "gantheory.mnist.cli", "--epochs", "0",
                            "--out", str(tmp_path)], capture_output=True, text=True, cwd=REPO,
                           timeout=120)
     assert done.returncode == 2

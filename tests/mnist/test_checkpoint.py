@@ -2,6 +2,7 @@
 the fallback past a corrupt checkpoint, and the nearest-neighbour search behind Figure 2."""
 
 import os
+from pathlib import Path
 import warnings
 
 import pytest
@@ -9,6 +10,7 @@ import torch
 
 from gantheory.errors import CheckpointError
 from gantheory.mnist import checkpoint, figures
+from gantheory.plotting import save_figure
 
 # float64 distances from |s|^2 - 2 s.x + |x|^2 against cdist: ~1e-13 relative for values ~100.
 DIST_TOL = 1e-9
@@ -104,6 +106,6 @@ def test_interpolation_runs_from_z_a_to_z_b_in_equal_steps():
 def test_figures_render_to_png(tmp_path):
     x = torch.rand(8, 784)
     fig = figures.figure2(x[:4], x[4:], pairs_per_row=2)
-    path = figures.save_png(fig, tmp_path / "f2.png")
+    path = Path(save_figure(fig, tmp_path / "f2.png"))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert figures.tile(x, 2, 4).shape == (2 * 30 + 2, 4 * 30 + 2)

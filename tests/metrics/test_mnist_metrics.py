@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from gantheory.config import override
 from gantheory.errors import ConfigError, SpecError
-from gantheory import atomic as atomic_mod
+from gantheory.util import io as atomic_mod
 from gantheory.metrics import classifier as clf_mod
 from gantheory.metrics.classifier import (
     ClassifierConfig, cache_file, cache_key, get_classifier, train_classifier,

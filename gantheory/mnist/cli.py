@@ -4,8 +4,8 @@
     gantheory train mnist --preset paper --epochs 2 --out runs/paper --resume # one more
     gantheory train mnist --update alternating --k 2 --set d_units=120 --out runs/alt
     gantheory train mnist --smoke                          # seconds: the whole path, for CI
-    python -m gantheory.mnist.train ...                    # the same
-    torchrun --standalone --nproc_per_node=2 -m gantheory.mnist.train --out runs/ddp
+    python -m gantheory.mnist.cli ...                    # the same
+    torchrun --standalone --nproc_per_node=2 -m gantheory.mnist.cli --out runs/ddp
 
 ``--set key=value`` changes any :class:`~gantheory.mnist.config.MNISTConfig` field (unknown names
 and impossible values are rejected); ``--epochs``, ``--k``, ``--loss``, ``--update``, ``--seed``
@@ -30,21 +30,17 @@ import tempfile
 import warnings
 
 from ..config import override
-from ..errors import ConfigError, GanTheoryError
-from ..losses import GENERATOR_LOSSES
+from ..errors import ConfigError
+from ..gan.losses import GENERATOR_LOSSES
 from .config import PRESETS
+from ..util.cli import Parser, parse_sets, run_command
 from .distributed import from_env
 
 PROG = "gantheory train mnist"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, no usage block
-        raise ConfigError(f"{message} (see --help)")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Train the MNIST GAN of Goodfellow et al. (2014).")
+    p = Parser(prog=PROG, description="Train the MNIST GAN of Goodfellow et al. (2014).")
     p.add_argument("--preset", choices=sorted(PRESETS), help="named config (default: paper)")
     p.add_argument("--smoke", action="store_true", help="tiny CI run: train, checkpoint, resume")
     p.add_argument("--epochs", type=int)
@@ -67,20 +63,16 @@ def overrides_from(args: argparse.Namespace) -> dict:
     """The config changes the command line asks for (``--set`` last, so it wins)."""
     out = {name: getattr(args, name) for name in ("epochs", "k", "loss", "update", "seed",
                                                   "device") if getattr(args, name) is not None}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        out[key.strip()] = value.strip()
-    return out
+    return dict(out, **parse_sets(args.set))
 
 
-def run_cli(args: argparse.Namespace, argv: list[str]) -> dict:
-    from .run import train  # torch and the data code load only once the arguments are good
+def run_cli(args: argparse.Namespace, argv: list[str], callbacks=()) -> dict:
+    from .rundir import train  # torch and the data code load only once the arguments are good
 
     overrides = overrides_from(args)
     progress = sys.stderr.isatty() and not args.no_progress
-    common = dict(data_root=args.data, progress=progress, echo=True, argv=argv)
+    common = dict(data_root=args.data, progress=progress, echo=True, argv=argv,
+                  callbacks=callbacks)
     if args.smoke:
         if args.resume or (args.preset not in (None, "smoke")):
             raise ConfigError("--smoke runs its own preset and resume; drop --resume/--preset")
@@ -106,24 +98,24 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"{PROG}: warning: {' '.join(str(message).split())}\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; returns the exit status."""
+def main(argv: list[str] | None = None, callbacks=()) -> int:
+    """Run the command; returns the exit status. ``callbacks`` go to the trainer (tests)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    warnings.formatwarning = _one_line_warning
     rank = from_env().rank
-    try:
-        summary = run_cli(parser().parse_args(argv), argv)
-    except GanTheoryError as exc:
-        where = f" (rank {rank})" if rank else ""
-        print(f"{PROG}: error{where}: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; continue with --resume", file=sys.stderr)
-        return 130
-    if rank == 0:
-        print(json.dumps(summary), flush=True)
-    return 0
 
+    def body() -> int:
+        warnings.formatwarning = _one_line_warning
+        summary = run_cli(parser().parse_args(argv), argv, callbacks)
+        if rank == 0:
+            print(json.dumps(summary), flush=True)
+        return 0
+
+    prog = f"{PROG} (rank {rank})" if rank else PROG
+    saved = warnings.formatwarning
+    try:
+        return run_command(prog, body, interrupted="interrupted; continue with --resume")
+    finally:
+        warnings.formatwarning = saved
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,15 +1,10 @@
-"""The one GAN training loop (Algorithm 1 and the simultaneous variant), and the 1-D trainer.
-
-:func:`gan_step` is the single update rule every trainer in the toolkit calls, the MNIST trainer
-included; the generator loss (``minimax``, ``non_saturating``, ``maximum_likelihood``), the update
-order (``alternating``: k steps of D then one of G, as Algorithm 1; ``simultaneous``: one step on
-both from the same minibatch, as the paper's MNIST code ran) and k are its switches.
+"""The batched 1-D GAN trainer, driven by :func:`gantheory.gan.step.gan_step`.
 
 :func:`train_1d` trains S independent 1-D GANs at once (see :mod:`gantheory.nets`): each seed has
 its own weights, its own noise and its own data, so seed s of a batched run reproduces the single
 run with seed s.
 
-    >>> from gantheory.train import Train1DConfig, train_1d
+    >>> from gantheory.oned.train import Train1DConfig, train_1d
     >>> run = train_1d(Train1DConfig(steps=500), seeds=range(8))
     >>> run.jsd[-1]          # exact JSD(p_data || p_g) of each seed at the last record
 """
@@ -24,81 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import override
-from .densities import Density, parse_density
-from .divergences import jsd_normal_batch
-from .errors import ConfigError
-from .losses import GeneratorLoss, discriminator_loss, generator_loss
-from .nets import AffineGenerator, EnsembleMLP, seed_generator
-
-UpdateOrder = Literal["alternating", "simultaneous"]
-
-
-def _params(module: nn.Module) -> list[torch.Tensor]:
-    return [p for p in module.parameters() if p.requires_grad]
-
-
-def discriminator_step(D: nn.Module, opt_d: torch.optim.Optimizer, real: torch.Tensor,
-                       fake: torch.Tensor) -> dict[str, torch.Tensor]:
-    r"""One ascent step of V in D's parameters (descent on -V/2 = :func:`discriminator_loss`).
-
-    .. math:: \nabla_{\theta_d} \frac{1}{m}\sum_i \big[\log D(x^{(i)}) + \log(1 - D(G(z^{(i)})))\big]
-    """
-    real_logits = D(real).squeeze(-1)
-    fake_logits = D(fake).squeeze(-1)
-    d_loss = discriminator_loss(real_logits, fake_logits)
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.sum().backward(inputs=_params(D))
-    opt_d.step()
-    return {"d_loss": d_loss.detach(), "d_real": torch.sigmoid(real_logits.detach()).mean(-1),
-            "d_fake": torch.sigmoid(fake_logits.detach()).mean(-1)}
-
-
-def gan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
-             opt_d: torch.optim.Optimizer, next_real: Callable[[], torch.Tensor],
-             next_z: Callable[[], torch.Tensor], *, loss: GeneratorLoss = "non_saturating",
-             update: UpdateOrder = "alternating", k: int = 1,
-             d_for_g: nn.Module | None = None) -> dict[str, torch.Tensor]:
-    """One iteration of GAN training; returns detached statistics (no host synchronisation).
-
-    ``next_real()`` and ``next_z()`` return the next minibatch of data and of noise.
-    ``d_for_g`` is the module used for D inside G's step (default ``D``): a DDP-wrapped D passes
-    its inner module there, since G's step must not all-reduce D's gradients.
-    """
-    d_for_g = D if d_for_g is None else d_for_g
-    if update == "alternating":
-        # Algorithm 1: k steps ascending V in theta_d ...
-        for _ in range(k):
-            real, z = next_real(), next_z()
-            with torch.no_grad():
-                fake = G(z)
-            stats = discriminator_step(D, opt_d, real, fake)
-        # ... then one step on G's loss, with fresh noise.
-        fake_logits = d_for_g(G(next_z())).squeeze(-1)
-        g_loss = generator_loss(fake_logits, loss)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.sum().backward(inputs=_params(G))
-        opt_g.step()
-    elif update == "simultaneous":
-        # One minibatch, both gradients taken before either player moves.
-        real, z = next_real(), next_z()
-        fake = G(z)
-        real_logits = D(real).squeeze(-1)
-        fake_logits = D(fake).squeeze(-1)
-        d_loss = discriminator_loss(real_logits, fake_logits)
-        g_loss = generator_loss(fake_logits, loss)
-        opt_d.zero_grad(set_to_none=True)
-        opt_g.zero_grad(set_to_none=True)
-        d_loss.sum().backward(inputs=_params(D), retain_graph=True)
-        g_loss.sum().backward(inputs=_params(G))
-        opt_d.step()
-        opt_g.step()
-        stats = {"d_loss": d_loss.detach(), "d_real": torch.sigmoid(real_logits.detach()).mean(-1),
-                 "d_fake": torch.sigmoid(fake_logits.detach()).mean(-1)}
-    else:
-        raise ValueError(f"update must be 'alternating' or 'simultaneous', got {update!r}")
-    return dict(stats, g_loss=g_loss.detach())
-
+from ..config import override
+from ..densities import Density, parse_density
+from ..divergences import jsd_normal_batch
+from ..errors import ConfigError
+from ..gan.losses import GeneratorLoss
+from ..gan.step import UpdateOrder, discriminator_step, gan_step
+from ..util.rng import seed_generator
+from .nets import AffineGenerator, EnsembleMLP
 
 class SeedSampler:
     """Per-seed minibatches of shape (S, m, 1), each seed drawing from its own generator.
@@ -271,11 +199,10 @@ def train_1d(cfg: Train1DConfig | None = None, seeds: Sequence[int] = (0,),
                  {k: np.asarray(v) for k, v in rec_extra.items()})
 
 
-
 def fit_discriminator(p_data: Density, p_g: Density, seeds: Sequence[int], *, steps: int,
                       batch: int, lr: float, hidden: int = 32, activation: str = "tanh",
                       lr_final: float | None = None,
-                      dtype: torch.dtype = torch.float32, ema: float = 0.0) -> nn.Module:
+                      dtype: torch.dtype = torch.float32) -> nn.Module:
     """Train D alone for a fixed p_g, from samples only (the inner loop of Algorithm 1).
 
     Adam with a cosine learning-rate decay from ``lr`` to ``lr_final`` (default lr / 100): the
@@ -288,13 +215,7 @@ def fit_discriminator(p_data: Density, p_g: Density, seeds: Sequence[int], *, st
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _cosine(steps, lr_final / lr))
     next_real = SeedSampler(seeds, lambda n, g: p_data.sample(n, g, dtype=dtype), batch, "data")
     next_fake = SeedSampler(seeds, lambda n, g: p_g.sample(n, g, dtype=dtype), batch, "p_g")
-    avg = None
-    if ema > 0:  # Polyak averaging of the iterates over the second half of training
-        avg = torch.optim.swa_utils.AveragedModel(
-            D, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(ema))
-    for t in range(steps):
+    for _ in range(steps):
         discriminator_step(D, opt, next_real(), next_fake())
         sched.step()
-        if avg is not None and t >= steps // 2:
-            avg.update_parameters(D)
-    return D if avg is None else avg.module
+    return D

@@ -14,7 +14,7 @@ import torch
 
 from gantheory.metrics.parzen import parzen_protocol
 from gantheory.mnist.trainer import Trainer
-from mnist_tiny import tiny
+from tests.mnist.tiny import tiny
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -43,7 +43,7 @@ REORDER_TOL = 1e-11
 SKLEARN_RTOL = 1e-6
 
 PROPERTY = settings(max_examples=50, deadline=None)
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PYPATH = os.environ.get("PYTHONPATH", "")
 
 

@@ -2,7 +2,7 @@
 ends bitwise equal (weights, velocities, generator states, logged losses) to an uninterrupted run.
 
 The command-line trainer runs in a subprocess on the tiny synthetic config (60 steps, a
-checkpoint every 3), slowed by a test hook to ~20 ms a step so the kills land mid-run; each kill
+checkpoint every 3), slowed by a test callback (tests/mnist/faults.py) to ~20 ms a step so the kills land mid-run; each kill
 comes a random 0-100 ms after a new checkpoint appears, so it may hit a step, a metrics write or a
 checkpoint write. The reference run is in process (same code, one thread, same seed). Negative
 control: the same killed run, resumed with a perturbed noise generator, must not match.
@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 
 from gantheory.mnist import checkpoint
-from gantheory.mnist.run import train
-from gantheory.mnist.trainer import HOOKS_ENV
-from mnist_tiny import cli_args, tiny
+from gantheory.mnist.rundir import train
+from tests.mnist.faults import PerturbRng
+from tests.mnist.tiny import cli_args, tiny
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KILLS = 3
 START_TIMEOUT_S = 120  # a loaded 2-core machine can take ~10 s just to import torch
 
@@ -47,8 +47,9 @@ def test_three_sigkills_and_resumes_end_bitwise_equal_to_an_uninterrupted_run(tm
     ref, _ = checkpoint.load_latest(tmp_path / "ref")
 
     run = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "gantheory.mnist.train", *cli_args(**changes), "--out", str(run)]
-    env = dict(os.environ, **{HOOKS_ENV: "step_sleep=0.02"})
+    cmd = [sys.executable, "-m", "tests.mnist.faults", "sleep=0.02", "--", *cli_args(**changes),
+           "--out", str(run)]
+    env = dict(os.environ)
     rng, resumed_from = random.Random(20140610), []
     for kill in range(KILLS):
         before = _newest_step(run)
@@ -85,8 +86,7 @@ def test_three_sigkills_and_resumes_end_bitwise_equal_to_an_uninterrupted_run(tm
     assert len(sessions) == KILLS + 1
 
     # negative control: the same killed run, resumed with its noise generator moved one draw on
-    monkeypatch.setenv(HOOKS_ENV, "perturb_rng=1")
-    train(None, tmp_path / "control", resume=True)
+    train(None, tmp_path / "control", resume=True, callbacks=[PerturbRng()])
     control, _ = checkpoint.load_latest(tmp_path / "control")
     assert control["step"] == 60
     assert any(not torch.equal(control[n][k], v) for n in ("G", "D") for k, v in ref[n].items())

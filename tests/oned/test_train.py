@@ -1,4 +1,4 @@
-"""Batched multi-seed training (gantheory.train.train_1d): seed s of a batched run gives the same
+"""Batched multi-seed training (gantheory.oned.train.train_1d): seed s of a batched run gives the same
 numbers as the single run with seed s, for both generators, both update orders and all three
 generator losses; plus a negative control showing the comparison can fail."""
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from gantheory.losses import GENERATOR_LOSSES
-from gantheory.train import Train1DConfig, train_1d
+from gantheory.gan.losses import GENERATOR_LOSSES
+from gantheory.oned.train import Train1DConfig, train_1d
 
 SEEDS = [3, 7, 11]
 # The issue's bar: seed s of the batched run equals the single run to 1e-6. In float64 the two

@@ -17,15 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..util.rng import seed_generator
+
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "softplus": nn.functional.softplus,
                "silu": nn.functional.silu}
-
-
-def seed_generator(seed: int, stream: str) -> torch.Generator:
-    """A torch generator for one (seed, purpose) pair, independent of every other pair."""
-    words = [int(seed)] + [ord(ch) for ch in stream]
-    state = np.random.SeedSequence(words).generate_state(2, dtype=np.uint32)
-    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
 class EnsembleLinear(nn.Module):

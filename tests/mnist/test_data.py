@@ -24,7 +24,8 @@ import torch
 from gantheory.errors import ConfigError, DataError
 from gantheory.mnist import MNIST, load
 from gantheory.mnist import data
-from gantheory.mnist.data import read_idx, write_idx
+from gantheory.mnist.data import read_idx
+from tests.mnist.idx import write_idx
 
 TINY = {"train": 5, "valid": 2, "test": 3}
 IDX_NAMES = tuple(data.IDX_SHA256)

@@ -10,11 +10,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gantheory.losses import (GENERATOR_LOSSES, discriminator_loss, generator_loss,
+from gantheory.gan.losses import (GENERATOR_LOSSES, discriminator_loss, generator_loss,
                               generator_loss_grad_wrt_logit)
-from gantheory.nets import AffineGenerator, EnsembleMLP
+from gantheory.oned.nets import AffineGenerator, EnsembleMLP
 from gantheory.symbolic import generator_gradient_limits
-from gantheory.train import gan_step
+from gantheory.gan.step import gan_step
 
 # autograd and the closed forms evaluate the same elementary functions in a different order:
 # a few ulps apart. 1e-12 relative leaves ~1e4 ulps of margin; a wrong formula is off by O(1).

@@ -9,10 +9,10 @@ import torch
 
 from gantheory.config import override
 from gantheory.errors import ConfigError
-from gantheory.losses import GeneratorLoss
+from gantheory.gan.losses import GeneratorLoss
 from gantheory.mnist.config import (PRESETS, MNISTConfig, changed_maths, lr_at, momentum_at)
 from gantheory.mnist.optim import PylearnMomentum
-from gantheory.train import UpdateOrder
+from gantheory.gan.step import UpdateOrder
 
 # Python floats: lr_at and the closed form differ only by the order of a few roundings.
 SCHEDULE_RTOL = 1e-12

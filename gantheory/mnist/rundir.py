@@ -1,7 +1,7 @@
-"""An MNIST GAN run end to end: the run directory, the epoch loop, the figures.
+"""An MNIST GAN run's directory and the run end to end: :class:`RunFiles` and :func:`train`.
 
     from gantheory.mnist.config import PRESETS
-    from gantheory.mnist.run import train
+    from gantheory.mnist.rundir import train
     summary = train(PRESETS["smoke"], "runs/smoke")                            # a new run
     summary = train(None, "runs/smoke", resume=True, overrides={"epochs": 3})  # continue it
 
@@ -17,27 +17,23 @@ from __future__ import annotations
 
 import datetime
 import json
-import platform
-import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
-from .. import __version__
 from ..config import as_dict, override
-from ..errors import CheckpointError, ConfigError, TrainingDiverged
-from ..nets import seed_generator
+from ..errors import CheckpointError, ConfigError
+from ..plotting import save_figure
+from ..util.rng import seed_generator
+from ..util.versions import git_revision, versions
 from . import checkpoint, distributed as ddp, figures
 from .config import MNISTConfig, changed_maths, from_dict
 from .nets import Shard, draw_z
-from .trainer import Trainer
+from .trainer import Trainer, configure_process, fit, restore_process_rng
 
-SAMPLES = 100  # fixed-noise grid, 10 x 10
 FIG2_SAMPLES, FIG3_ROWS, FIG3_STEPS = 24, 6, 10
 
 
@@ -122,7 +118,7 @@ class RunFiles:
     def samples(self, epoch: int, images: torch.Tensor) -> None:
         (self.out / "samples").mkdir(exist_ok=True)
         fig = figures.samples_figure(images, f"G on fixed noise after epoch {epoch}")
-        figures.save_png(fig, self.out / "samples" / f"epoch-{epoch:04d}.png")
+        save_figure(fig, self.out / "samples" / f"epoch-{epoch:04d}.png")
 
     def figures(self, trainer: Trainer) -> None:
         """The paper's Figure 2 (samples and nearest training images) and Figure 3 (lines in z)."""
@@ -131,87 +127,11 @@ class RunFiles:
                    "cpu")
         samples = trainer.sample(z)
         idx, _ = figures.nearest_neighbours(samples.to(trainer.device), trainer.x)
-        figures.save_png(figures.figure2(samples, trainer.x[idx].cpu()), self.out / "figure2.png")
+        save_figure(figures.figure2(samples, trainer.x[idx].cpu()), self.out / "figure2.png")
         ends = draw_z(2 * FIG3_ROWS, cfg.z_dim, cfg.z, seed_generator(cfg.seed, "figure3"),
                       Shard(), "cpu")
         line = trainer.sample(figures.interpolate(ends[:FIG3_ROWS], ends[FIG3_ROWS:], FIG3_STEPS))
-        figures.save_png(figures.figure3(line, FIG3_ROWS, FIG3_STEPS), self.out / "figure3.png")
-
-
-def versions() -> dict:
-    return {"gantheory": __version__, "python": platform.python_version(),
-            "torch": torch.__version__, "numpy": np.__version__,
-            "cuda": torch.version.cuda, "platform": platform.platform()}
-
-
-def git_revision() -> dict | None:
-    """The source tree's commit and whether it has uncommitted changes (None outside git)."""
-    here = Path(__file__).resolve().parent
-    try:
-        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
-        if rev.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"],
-                               capture_output=True, text=True, timeout=5)
-        return {"commit": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def fit(trainer: Trainer, files: RunFiles | None, progress: bool = False) -> dict:
-    """Train until ``cfg.epochs`` epochs are complete, logging, sampling and checkpointing."""
-    cfg, spe = trainer.cfg, trainer.cfg.steps_per_epoch
-    fixed_z = draw_z(SAMPLES, cfg.z_dim, cfg.z, seed_generator(cfg.seed, "fixed-z"), Shard(), "cpu")
-    bar = tqdm(total=cfg.epochs * spe, initial=trainer.step, unit="step",
-               disable=not (progress and trainer.world.main),
-               desc="mnist gan", dynamic_ncols=True)
-    t0, wall0, epoch_s, last = time.perf_counter(), trainer.wall_s, [], {}
-    try:
-        while trainer.epoch < cfg.epochs:
-            t_epoch, first = time.perf_counter(), trainer.step
-            while trainer.step_in_epoch < spe:
-                trainer.train_step()
-                end = trainer.step_in_epoch == spe
-                ckpt = bool(cfg.ckpt_every_steps) and trainer.step % cfg.ckpt_every_steps == 0
-                if end or ckpt or trainer.step % cfg.log_every == 0:
-                    rec = trainer.flush()  # the one host sync; raises on a non-finite loss
-                    trainer.wall_s = wall0 + time.perf_counter() - t0
-                    rec["wall_s"] = round(trainer.wall_s, 3)
-                    if files:
-                        files.record(rec)
-                    bar.update(trainer.step - bar.n)
-                    bar.set_postfix(d_loss=f"{rec['d_loss']:.3f}", g_loss=f"{rec['g_loss']:.3f}",
-                                    Dx=f"{rec['d_real']:.3f}", DGz=f"{rec['d_fake']:.3f}")
-                if ckpt and not end:
-                    trainer.check_finite()
-                    if files:
-                        files.save(trainer)
-            last = trainer.end_epoch()
-            epoch_s.append(time.perf_counter() - t_epoch)
-            last.update(epoch_s=round(epoch_s[-1], 3), steps_timed=trainer.step - first,
-                        wall_s=round(wall0 + time.perf_counter() - t0, 3))
-            trainer.check_finite()
-            if files:
-                files.record(last)
-                if cfg.sample_every and trainer.epoch % cfg.sample_every == 0:
-                    files.samples(trainer.epoch, trainer.sample(fixed_z))
-                files.save(trainer)
-    except TrainingDiverged as exc:
-        where = files.last_checkpoint if files else None
-        raise TrainingDiverged(f"training diverged: {exc}; last good checkpoint: "
-                               f"{where or 'none written in this session'}") from None
-    finally:
-        bar.close()
-    same = ddp.replicas_identical([trainer.G, trainer.D], trainer.world)
-    if not same:
-        raise RuntimeError("ranks hold different weights after training (a DDP bug)")
-    return {"step": trainer.step, "epoch": trainer.epoch,
-            **{k: last.get(k) for k in ("d_loss", "g_loss", "d_real", "d_fake")},
-            "wall_s": round(trainer.wall_s, 3), "epoch_s": [round(t, 3) for t in epoch_s],
-            "checkpoint": str(files.last_checkpoint) if files and files.last_checkpoint else None,
-            "replicas_identical": same, "world_size": trainer.world.size,
-            "device": str(trainer.device)}
+        save_figure(figures.figure3(line, FIG3_ROWS, FIG3_STEPS), self.out / "figure3.png")
 
 
 def _device(requested: str, world: ddp.World) -> torch.device:
@@ -223,12 +143,14 @@ def _device(requested: str, world: ddp.World) -> torch.device:
 
 def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
           overwrite: bool = False, overrides: dict | None = None, data_root: str | None = None,
-          progress: bool = False, echo: bool = False, argv: list[str] | None = None) -> dict:
+          progress: bool = False, echo: bool = False, argv: list[str] | None = None,
+          callbacks=()) -> dict:
     """Train (or, with ``resume``, continue) the run in ``out``; returns a summary dict.
 
     ``cfg=None`` with ``resume`` continues with the checkpoint's own config; ``overrides`` apply
     on top of either. A resumed run may change only :data:`~gantheory.mnist.config.RUN_CONTROL`
-    fields. Raises ConfigError, DataError, CheckpointError or TrainingDiverged on bad input.
+    fields. ``callbacks`` go to the :class:`~.trainer.Trainer`. Raises ConfigError, DataError,
+    CheckpointError or TrainingDiverged on bad input.
     """
     world = ddp.from_env()
     files = RunFiles(out, echo) if world.main else None
@@ -258,9 +180,11 @@ def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
         if run_cfg.threads:
             torch.set_num_threads(run_cfg.threads)
         state = held.get("state") or (checkpoint.load(path) if path else None)
-        trainer = Trainer(run_cfg, load_images(run_cfg, data_root), device, world)
+        configure_process(run_cfg)
+        trainer = Trainer(run_cfg, load_images(run_cfg, data_root), device, world, callbacks)
         if state is not None:
             trainer.load_state_dict(state)
+            restore_process_rng(state, device)
         if files:
             files.start(run_cfg, device, world, trainer.step if state else None, argv)
         summary = fit(trainer, files, progress)

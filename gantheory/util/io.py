@@ -1,0 +1,106 @@
+"""Files, digests and JSON: atomic writes, SHA-256 of bytes and of tensor trees, strict JSON.
+
+Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+Used for every file the toolkit writes that a later run trusts (checkpoints, the MNIST cache,
+the classifier cache): write a temporary file beside the target, flush and fsync it, rename it
+over the target (``os.replace`` is atomic on POSIX), then fsync the directory so the rename
+itself survives a crash. A failure removes the temporary file and re-raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def atomic_write(path: str | Path, blob: bytes, *, prefix: str = ".tmp-", mode: int = 0o644) -> None:
+    """Write ``blob`` to ``path`` atomically; temporary names start with ``prefix``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{path.name}.")
+    try:
+        os.fchmod(fd, mode)  # mkstemp's 0600 would hide the file from other users
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def sha256_hex(blob: bytes) -> str:
+    """SHA-256 of ``blob`` as 64 hex digits."""
+    return hashlib.sha256(blob).hexdigest()
+
+
+def tensor_digest(state: Any) -> str:
+    """SHA-256 over a nested dict/list/tuple of tensors and plain values, in a fixed order.
+
+    Dict keys are visited sorted; a tensor contributes its dtype, shape and raw bytes (CPU,
+    contiguous), anything else its ``repr``. Equal digests mean bitwise-equal trees.
+    """
+    import torch
+
+    h = hashlib.sha256()
+
+    def feed(x: Any) -> None:
+        if isinstance(x, torch.Tensor):
+            t = x.detach().cpu().contiguous()
+            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(x, dict):
+            h.update(b"{")
+            for key in sorted(x, key=str):
+                h.update(repr(key).encode())
+                feed(x[key])
+            h.update(b"}")
+        elif isinstance(x, (list, tuple)):
+            h.update(b"[")
+            for item in x:
+                feed(item)
+            h.update(b"]")
+        else:
+            h.update(repr(x).encode())
+
+    feed(state)
+    return h.hexdigest()
+
+
+def jsonable(x: Any) -> Any:
+    """A copy of ``x`` fit for strict JSON.
+
+    numpy scalars and arrays become Python numbers and lists; non-finite floats (an infinite odds
+    ratio, a seed that never succeeded, a diverged run) become ``None``; callables are dropped
+    from dicts; any other object (a sympy expression, a path) becomes its ``str``.
+    """
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items() if not callable(v)}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(float(x)) else None
+    if x is None or isinstance(x, str):
+        return x
+    return str(x)
