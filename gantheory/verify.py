@@ -16,7 +16,6 @@ import dataclasses
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from .util.io import atomic_write
@@ -83,8 +82,7 @@ def configs_for(names: list[str], args: argparse.Namespace) -> dict[str, object]
 
 def run_claims(configs: dict[str, object], progress: bool = False) -> list:
     """Run claims in order; each result carries its wall time and library versions."""
-    from .claims import REGISTRY
-    from .util.versions import versions
+    from .claims import run_claim
 
     from tqdm import tqdm
 
@@ -93,14 +91,21 @@ def run_claims(configs: dict[str, object], progress: bool = False) -> list:
                file=sys.stderr)
     for name, cfg in bar:
         bar.set_postfix_str(name)
-        claim = REGISTRY[name]
-        t0 = time.perf_counter()
-        res = claim.run(cfg)
-        res.wall_s = round(time.perf_counter() - t0, 3)
-        res.statement = claim.statement
-        res.versions = versions()
-        results.append(res)
+        results.append(run_claim(name, cfg))
     return results
+
+
+def exit_status(results: list) -> int:
+    """0 when every claim passed, 1 when one failed; studies (REPORTED) do not count."""
+    return 0 if all(r.passed for r in results if r.kind == "claim") else 1
+
+
+def summary_line(results: list) -> str:
+    claims = [r for r in results if r.kind == "claim"]
+    studies = len(results) - len(claims)
+    line = f"{sum(bool(r.passed) for r in claims)} of {len(claims)} claims passed"
+    return line + (f"; {studies} stud{'y' if studies == 1 else 'ies'} reported." if studies
+                   else ".")
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -111,10 +116,9 @@ def write_report(results: list, directory: str) -> None:
     """report.md (statement, result, figures per claim) and results.json, written atomically."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    md = ["# gantheory report", "",
-          f"{sum(r.passed for r in results)} of {len(results)} claims passed.", ""]
+    md = ["# gantheory report", "", summary_line(results), ""]
     for r in results:
-        md += [f"## {r.claim}: {'PASS' if r.passed else 'FAIL'}", "", f"> {r.statement}", ""]
+        md += [f"## {r.claim}: {r.status}", "", f"> {r.statement}", ""]
         md += [f"- {line}" for line in r.lines] + [f"- wall time: {r.wall_s:.1f} s", ""]
         md += [f"![{r.claim}]({Path(f).name})" for f in r.figures] + [""]
     _atomic_write(d / "report.md", "\n".join(md))
@@ -150,13 +154,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 print(json.dumps(r.to_json()))
             else:
-                print(f"{r.claim}: {'PASS' if r.passed else 'FAIL'} ({r.wall_s:.1f} s)  "
-                      f"{r.statement}")
+                print(f"{r.claim}: {r.status} ({r.wall_s:.1f} s)  {r.statement}")
+                for reason in r.reasons:
+                    print(f"  FAIL reason: {reason}")
                 for line in r.lines:
                     print(f"  {line}")
                 for f in r.figures:
                     print(f"  figure: {f}")
-        return 0 if all(r.passed for r in results) else 1
+        if len(results) > 1 and not args.json:
+            print(summary_line(results))
+        return exit_status(results)
 
     return run_command("gantheory", body)
 

@@ -38,7 +38,7 @@ from ..stats import histogram_jsd
 from ..theory import LOG4
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import ClaimResult, register
+from .registry import LegacyResult as ClaimResult, register
 
 # JSD_{t+1} <= JSD_t + MONO_TOL: the grid JSD is a float64 sum of n = 4001 terms whose absolute
 # values sum to at most ~1, so its rounding error is below n * eps ~ 9e-13; 1e-12 covers that,

@@ -21,7 +21,7 @@ from ..divergences import jsd
 from ..errors import ConfigError
 from ..theory import LOG4, virtual_training_criterion
 from ..oned.train import Train1DConfig, train_1d
-from .registry import ClaimResult, register
+from .registry import LegacyResult as ClaimResult, register
 
 # |C(G) - (-log 4 + 2 JSD)|: both sides are quadratures with per-piece absolute tolerance 1e-14
 # over a few hundred pieces; 1e-9 is the toolkit's promised accuracy (see docs/theory.md).

@@ -31,7 +31,7 @@ from ..stats import (fisher_greater, mannwhitney_faster, median_interval,
                      rate_summary, steps_to_success)
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import ClaimResult, register
+from .registry import LegacyResult as ClaimResult, register
 
 # Success: final JSD below 0.01 nats (p_g's mean within ~0.3 sigma of p_data's): far above the
 # jitter of a converged run (~1e-4) and far below a run that is still travelling (~0.1 - 0.5).

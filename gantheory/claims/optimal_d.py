@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from ..oned.nets import member_logit
 from ..theory import LogitDiscriminator, optimal_discriminator, value
 from ..oned.train import fit_discriminator
-from .registry import ClaimResult, register
+from .registry import LegacyResult as ClaimResult, register
 
 # |D - D*| bound from the issue: 0.02 is about 4x the minibatch noise of the fitted D at the
 # default budget, and 10x below the error of a D that ignores the data (D = 1/2 is off by ~0.3).

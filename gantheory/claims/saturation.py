@@ -56,7 +56,7 @@ from ..stats import (fisher_greater, histogram_jsd, mannwhitney_faster,
 from ..theory import optimal_discriminator
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import ClaimResult, register
+from .registry import LegacyResult as ClaimResult, register
 
 # (a) autograd, closed form and sympy agree to 1e-8 relative: the closed form for
 # maximum_likelihood, -d/(1-d), forms 1 - d from d = sigmoid(l), which loses up to 6 digits at

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .registry import ClaimResult, register
+from .registry import LegacyResult as ClaimResult, register
 
 
 @dataclass(frozen=True)
