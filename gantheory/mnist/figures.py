@@ -1,12 +1,13 @@
 """Pictures of an MNIST GAN: sample grids and the paper's Figures 2 and 3.
 
-Computing and drawing are separate: :func:`nearest_neighbours` and :func:`interpolate` return
+Computing and drawing are separate: :func:`interpolate` returns
 tensors, :func:`tile` a numpy image, the ``*_figure`` functions a matplotlib ``Figure`` (Agg canvas,
 no pyplot state, no display needed);
 :func:`gantheory.plotting.save_figure` writes one atomically.
 
 * Figure 2: random (not cherry-picked) samples, each with its nearest training image beside it
-  (squared L2 over all training images, in chunks), showing G does not copy the data.
+  (L2 over all training images, :func:`gantheory.metrics.mnist_metrics.nearest_train_distances`),
+  showing G does not copy the data.
 * Figure 3: digits along straight lines in z space, z_a + t (z_b - z_a) for t in [0, 1].
 """
 
@@ -18,7 +19,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 
+from ..util.rng import seed_generator
+from .nets import Shard, draw_z
+
 SIDE = 28
+FIG2_SAMPLES, FIG3_ROWS, FIG3_STEPS = 24, 6, 10
 
 
 def tile(images: torch.Tensor, rows: int, cols: int, pad: int = 2) -> np.ndarray:
@@ -31,29 +36,6 @@ def tile(images: torch.Tensor, rows: int, cols: int, pad: int = 2) -> np.ndarray
         y0, x0 = pad + r * (SIDE + pad), pad + c * (SIDE + pad)
         out[y0:y0 + SIDE, x0:x0 + SIDE] = x[i]
     return out
-
-
-def nearest_neighbours(samples: torch.Tensor, train: torch.Tensor,
-                       chunk: int = 10_000) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""For each sample, the index of the nearest training image and the squared distance.
-
-    .. math:: j^*(s) = \arg\min_j \lVert s - x_j \rVert_2^2
-
-    Computed as ``|s|^2 - 2 s.x + |x|^2`` in float64, ``chunk`` training images at a time; the
-    rounding (~1e-13 of a distance) can only swap near-exact ties.
-    """
-    s = samples.detach().double().reshape(len(samples), -1)
-    s2 = (s * s).sum(1, keepdim=True)
-    best_d = torch.full((len(s),), float("inf"), dtype=torch.float64, device=s.device)
-    best_i = torch.zeros(len(s), dtype=torch.long, device=s.device)
-    for start in range(0, len(train), chunk):
-        x = train[start:start + chunk].to(s.device, torch.float64)
-        d = s2 - 2 * s @ x.T + (x * x).sum(1)[None, :]
-        val, idx = d.min(1)
-        better = val < best_d
-        best_d = torch.where(better, val, best_d)
-        best_i = torch.where(better, idx + start, best_i)
-    return best_i, best_d
 
 
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tensor:
@@ -92,3 +74,20 @@ def figure2(samples: torch.Tensor, neighbours: torch.Tensor, pairs_per_row: int 
 def figure3(images: torch.Tensor, rows: int, steps: int) -> Figure:
     """Figure 3: each row is G along a straight line in z space."""
     return _figure(tile(images, rows, steps), "Figure 3: digits along straight lines in z space")
+
+
+@torch.no_grad()
+def paper_figures(G: torch.nn.Module, cfg, train_x: torch.Tensor, seed: int) -> tuple[Figure, Figure]:
+    """The paper's Figure 2 and Figure 3 of generator ``G`` (config ``cfg``), from ``seed``'s own
+    noise streams ("figure2", "figure3"): one checkpoint and one seed always give the same two
+    figures, whoever draws them (the end of a run, or ``experiments/paper_figures.py``)."""
+    from ..metrics.mnist_metrics import nearest_train_distances
+
+    device = next(G.parameters()).device
+    z = draw_z(FIG2_SAMPLES, cfg.z_dim, cfg.z, seed_generator(seed, "figure2"), Shard(), "cpu")
+    samples = G(z.to(device)).cpu()
+    _, idx = nearest_train_distances(samples, train_x.cpu(), return_index=True)
+    fig2 = figure2(samples, train_x.cpu()[torch.as_tensor(idx)])
+    ends = draw_z(2 * FIG3_ROWS, cfg.z_dim, cfg.z, seed_generator(seed, "figure3"), Shard(), "cpu")
+    line = G(interpolate(ends[:FIG3_ROWS], ends[FIG3_ROWS:], FIG3_STEPS).to(device)).cpu()
+    return fig2, figure3(line, FIG3_ROWS, FIG3_STEPS)

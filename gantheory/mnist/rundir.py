@@ -31,10 +31,7 @@ from ..util.rng import seed_generator
 from ..util.versions import git_revision, versions
 from . import checkpoint, distributed as ddp, figures
 from .config import MNISTConfig, changed_maths, from_dict
-from .nets import Shard, draw_z
 from .trainer import Trainer, configure_process, fit, restore_process_rng
-
-FIG2_SAMPLES, FIG3_ROWS, FIG3_STEPS = 24, 6, 10
 
 
 def load_images(cfg: MNISTConfig, root: str | Path | None = None) -> torch.Tensor:
@@ -122,16 +119,9 @@ class RunFiles:
 
     def figures(self, trainer: Trainer) -> None:
         """The paper's Figure 2 (samples and nearest training images) and Figure 3 (lines in z)."""
-        cfg = trainer.cfg
-        z = draw_z(FIG2_SAMPLES, cfg.z_dim, cfg.z, seed_generator(cfg.seed, "figure2"), Shard(),
-                   "cpu")
-        samples = trainer.sample(z)
-        idx, _ = figures.nearest_neighbours(samples.to(trainer.device), trainer.x)
-        save_figure(figures.figure2(samples, trainer.x[idx].cpu()), self.out / "figure2.png")
-        ends = draw_z(2 * FIG3_ROWS, cfg.z_dim, cfg.z, seed_generator(cfg.seed, "figure3"),
-                      Shard(), "cpu")
-        line = trainer.sample(figures.interpolate(ends[:FIG3_ROWS], ends[FIG3_ROWS:], FIG3_STEPS))
-        save_figure(figures.figure3(line, FIG3_ROWS, FIG3_STEPS), self.out / "figure3.png")
+        fig2, fig3 = figures.paper_figures(trainer.G, trainer.cfg, trainer.x, trainer.cfg.seed)
+        save_figure(fig2, self.out / "figure2.png")
+        save_figure(fig3, self.out / "figure3.png")
 
 
 def _device(requested: str, world: ddp.World) -> torch.device:
