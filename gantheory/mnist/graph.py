@@ -1,6 +1,9 @@
 """The whole D+G training step as one CUDA graph (``cuda_graph=True`` on a CUDA device).
 
-UNTESTED: written without a GPU; the CPU path never imports CUDA state from here.
+EXPERIMENTAL: this path has never run on a GPU. tests/mnist/test_gpu.py and
+benchmarks/gpu_session.sh hold it to the eager step (weights within 1e-5 after 20 steps, with a
+negative control) once a CUDA machine runs them; until then prefer the eager step
+(``cuda_graph=False``, the default). The CPU path never imports CUDA state from here.
 
 A step of :func:`gantheory.gan.step.gan_step` launches a few dozen small kernels; at batch 100 their
 launch cost dominates on a GPU. :class:`CapturedStep` records one complete step (noise draws,
