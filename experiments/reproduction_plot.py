@@ -1,17 +1,28 @@
-"""Plot a run's Parzen log-likelihood against epochs beside the paper's Table 1.
+"""Plot a run's Parzen log-likelihood against epochs beside the paper's Table 1, with a fit.
 
-    python experiments/reproduction_plot.py RUN_DIR docs/reproduction_parzen.png
+    python experiments/reproduction_plot.py RUN_DIR docs/img/reproduction_parzen.png \
+        [--earlier docs/data/paper-250-first/parzen.csv] [--fit-from 61]
 
 Reads RUN_DIR/parzen.jsonl (written by experiments/track_parzen.py) and RUN_DIR/metrics.jsonl
 (the trainer's log), draws the test log-likelihood with its standard error, Table 1's values for
 MNIST, and the epoch-mean D(x) and D(G(z)) on a second axis. Prints a Markdown table of the
 Parzen figures beside the MNIST-native metrics of the same epochs where
 experiments/metrics_over_epochs.py has written them (RUN_DIR/metrics_by_epoch.jsonl).
+
+The fit: least squares of the log-likelihood on log2(epoch) over the evaluations at epochs >=
+``--fit-from``, i.e. a constant gain per doubling of the epochs; it prints the slope with its
+standard error and the epoch at which the line reaches Table 1's 225 (with the range the slope's
++-1 standard error gives). A line through a curve that is bending over predicts too early: the
+fit is a reading of the curve so far, not a forecast of the run. ``--earlier`` overlays an
+earlier run's evaluations (CSV: epoch,mean_ll,stderr,sigma).
 """
 
+import argparse
 import json
-import sys
+import math
 from pathlib import Path
+
+import numpy as np
 
 from gantheory.plotting import save_figure, subplots
 
@@ -19,8 +30,28 @@ TABLE1_MNIST = {"DBN": (138, 2), "Stacked CAE": (121, 1.6), "Deep GSN": (214, 1.
                 "Adversarial nets": (225, 2)}
 
 
-def main(run: str, out: str) -> None:
-    run = Path(run)
+TABLE1_GAN = 225.0
+
+
+def log_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
+    """``ll ~ a + b log2(epoch)``: slope per doubling, its standard error, and where it hits 225."""
+    x = np.log2(epochs)
+    (b, a), cov = np.polyfit(x, ll, 1, cov=True)
+    se = float(math.sqrt(cov[0, 0]))
+    reach = {k: (2 ** ((TABLE1_GAN - a) / v) if v > 0 else math.inf)
+             for k, v in (("fit", b), ("slope_plus_se", b + se), ("slope_minus_se", b - se))}
+    return {"a": float(a), "slope_per_doubling": float(b), "slope_se": se, "n": int(len(x)),
+            "epochs": [int(epochs.min()), int(epochs.max())], "reaches_225_at_epoch": reach}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run")
+    ap.add_argument("out")
+    ap.add_argument("--earlier", help="CSV of an earlier run's evaluations, drawn in grey")
+    ap.add_argument("--fit-from", type=int, default=61)
+    args = ap.parse_args(argv)
+    run, out = Path(args.run), args.out
     rows = [json.loads(s) for s in (run / "parzen.jsonl").read_text().splitlines()]
     epochs = [r for r in (json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines())
               if r.get("kind") == "epoch"]
@@ -28,6 +59,20 @@ def main(run: str, out: str) -> None:
                                   gridspec_kw={"height_ratios": [2, 1]})
     ax.errorbar([r["epoch"] for r in rows], [r["mean_ll"] for r in rows],
                 yerr=[r["stderr"] for r in rows], marker="o", ms=3, label="this run (test set)")
+    if args.earlier:
+        old = np.loadtxt(args.earlier, delimiter=",", comments="#", skiprows=4, ndmin=2)
+        ax.plot(old[:, 0], old[:, 1], color="grey", lw=1, label="earlier 250-epoch run")
+    fit_rows = [r for r in rows if r["epoch"] >= args.fit_from]
+    fit = None
+    if len(fit_rows) >= 3:
+        e = np.array([r["epoch"] for r in fit_rows], dtype=float)
+        fit = log_fit(e, np.array([r["mean_ll"] for r in fit_rows]))
+        xs = np.geomspace(e.min(), max(e.max(), fit["reaches_225_at_epoch"]["fit"]
+                                       if math.isfinite(fit["reaches_225_at_epoch"]["fit"])
+                                       else e.max()), 50)
+        ax.plot(xs, fit["a"] + fit["slope_per_doubling"] * np.log2(xs), "k--", lw=1,
+                label=f"fit over epochs >= {args.fit_from}: "
+                      f"{fit['slope_per_doubling']:.1f} nats per doubling")
     for name, (v, _) in TABLE1_MNIST.items():
         ax.axhline(v, ls=":", lw=1, color="k" if name == "Adversarial nets" else "grey")
         ax.text(0, v + 2, f"Table 1: {name} {v}", fontsize=7)
@@ -40,6 +85,8 @@ def main(run: str, out: str) -> None:
     ax2.legend(fontsize=8)
     fig.tight_layout()
     print(save_figure(fig, out))
+    if fit is not None:
+        print(json.dumps({"fit": fit}))
     print_table(run, rows, {e["epoch"]: e for e in epochs})
 
 
@@ -59,4 +106,4 @@ def print_table(run: Path, rows: list[dict], epochs: dict[int, dict]) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main()
