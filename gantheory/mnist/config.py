@@ -15,12 +15,21 @@ counters to restore them: :func:`lr_at` and :func:`momentum_at`.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import ConfigError
 from ..gan.losses import GeneratorLoss
 from ..gan.step import UpdateOrder
+
+#: The largest seed: seeds feed torch.Generator.manual_seed through a 64-bit hash, but a seed
+#: is also a JSON number in run.json, and 2**53 is where JSON readers stop being exact.
+MAX_SEED = 2**53 - 1
+#: ``cuda`` or ``cuda:N``.
+CUDA_DEVICE = re.compile(r"cuda(:\d{1,4})?")
 
 # Fields a resumed run may change: how long it runs and how it reports, not the maths of a step.
 RUN_CONTROL = frozenset({"epochs", "log_every", "ckpt_every_steps", "keep_checkpoints",
@@ -74,7 +83,12 @@ class MNISTConfig:
     figures: bool = True  # Figures 2 and 3 at the end
 
     def check(self) -> None:
-        """Raise :class:`ConfigError` for an impossible setting."""
+        """Raise :class:`ConfigError` for an impossible setting.
+
+        Every field's type and range is checked here, so a config read from a file (a
+        checkpoint's) is held to the same rules as one built from the command line.
+        """
+        self._check_types()
         positive = ("train_images", "z_dim", "g_hidden", "d_units", "d_pieces", "k", "batch",
                     "epochs", "log_every", "keep_checkpoints", "momentum_saturate")
         for name in positive:
@@ -104,8 +118,30 @@ class MNISTConfig:
         if self.batches_per_step * self.batch > self.train_images:
             raise ConfigError(f"one step needs {self.batches_per_step * self.batch} images but "
                               f"train_images is {self.train_images}")
-        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
-            raise ConfigError(f"device must be auto, cpu or cuda[:N], got {self.device!r}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
+        if self.device not in ("auto", "cpu") and not CUDA_DEVICE.fullmatch(self.device):
+            raise ConfigError(f"device must be auto, cpu, cuda or cuda:N (N a GPU index), "
+                              f"got {self.device!r}")
+
+    def _check_types(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            want, value = hints[f.name], getattr(self, f.name)
+            if typing.get_origin(want) is Literal:
+                choices = typing.get_args(want)
+                if value not in choices:
+                    raise ConfigError(f"{f.name} must be one of {', '.join(map(str, choices))}, "
+                                      f"got {value!r}")
+            elif want is bool and not isinstance(value, bool):
+                raise ConfigError(f"{f.name} must be true or false, got {value!r}")
+            elif want is int and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ConfigError(f"{f.name} must be an integer, got {value!r}")
+            elif want is float and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                    or not math.isfinite(value)):
+                raise ConfigError(f"{f.name} must be a finite number, got {value!r}")
+            elif want is str and not isinstance(value, str):
+                raise ConfigError(f"{f.name} must be a string, got {value!r}")
 
     @property
     def batches_per_step(self) -> int:
@@ -152,6 +188,8 @@ def from_dict(values: dict) -> MNISTConfig:
     unknown = sorted(set(values) - names)
     if unknown:
         raise ConfigError(f"checkpoint config has unknown field(s) {', '.join(unknown)}")
+    if not isinstance(values, dict):
+        raise ConfigError(f"checkpoint config is a {type(values).__name__}, not a dict")
     cfg = MNISTConfig(**values)
     cfg.check()
     return cfg

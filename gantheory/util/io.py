@@ -6,6 +6,11 @@ Used for every file the toolkit writes that a later run trusts (checkpoints, the
 the classifier cache): write a temporary file beside the target, flush and fsync it, rename it
 over the target (``os.replace`` is atomic on POSIX), then fsync the directory so the rename
 itself survives a crash. A failure removes the temporary file and re-raises.
+
+Temporary names are ``<prefix><target name>.<8 random characters>.part`` (:func:`is_temp_name`
+recognises exactly these), so a cleanup after a crash can remove the toolkit's own leftovers and
+nothing a user put beside them. New files get ``0o666`` less the process's umask, as ``open``
+would give them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import contextlib
 import hashlib
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,12 +27,40 @@ from typing import Any
 import numpy as np
 
 
-def atomic_write(path: str | Path, blob: bytes, *, prefix: str = ".tmp-", mode: int = 0o644) -> None:
-    """Write ``blob`` to ``path`` atomically; temporary names start with ``prefix``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{path.name}.")
+TEMP_SUFFIX = ".part"
+_RANDOM = r"[a-z0-9_]{8}"  # tempfile's random part: 8 of "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where /proc allows."""
     try:
-        os.fchmod(fd, mode)  # mkstemp's 0600 would hide the file from other users
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: the classic read-and-restore
+    os.umask(mask)
+    return mask
+
+
+def is_temp_name(name: str, prefix: str = ".tmp-") -> bool:
+    """Whether ``name`` is a temporary name :func:`atomic_write` makes with ``prefix``."""
+    pattern = f"{re.escape(prefix)}.+\\.{_RANDOM}{re.escape(TEMP_SUFFIX)}"
+    return re.fullmatch(pattern, name) is not None
+
+
+def atomic_write(path: str | Path, blob: bytes, *, prefix: str = ".tmp-",
+                 mode: int | None = None) -> None:
+    """Write ``blob`` to ``path`` atomically; temporary names start with ``prefix``.
+
+    ``mode`` defaults to ``0o666`` less the umask (mkstemp's 0600 would hide the file from other
+    users, and a fixed 0644 would ignore a umask of 077 or 002).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        os.fchmod(fd, (0o666 & ~current_umask()) if mode is None else mode)
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
             f.flush()

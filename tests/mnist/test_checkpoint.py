@@ -65,12 +65,54 @@ def test_no_usable_checkpoint_is_an_error_not_a_fresh_start(tmp_path):
             checkpoint.load_latest(tmp_path)
 
 
-def test_clean_stale_removes_only_temporary_files(tmp_path):
+def test_clean_stale_removes_only_the_toolkits_own_temporary_files(tmp_path):
     keep = checkpoint.save(tmp_path, _state(1))
-    stale = tmp_path / f"{checkpoint.TMP_PREFIX}ckpt-000000002.pt.abc"
+    stale = tmp_path / f"{checkpoint.TMP_PREFIX}ckpt-000000002.pt.ab_c1234.part"
     stale.write_bytes(b"half")
-    assert checkpoint.clean_stale(tmp_path) == [stale]
-    assert keep.exists() and not stale.exists()
+    users = tmp_path / f"{checkpoint.TMP_PREFIX}notes.txt"  # a user's file with the prefix
+    users.write_text("mine")
+    a_dir = tmp_path / f"{checkpoint.TMP_PREFIX}ckpt-000000003.pt.abcd1234.part"
+    a_dir.mkdir()
+    with pytest.warns(UserWarning, match="left .* in place"):
+        assert checkpoint.clean_stale(tmp_path) == [stale]
+    assert keep.exists() and not stale.exists() and users.exists() and a_dir.is_dir()
+
+
+def test_checkpoint_names_past_step_999999999_are_listed_in_step_order(tmp_path):
+    for step in (999_999_999, 1_000_000_000, 12):
+        checkpoint.save(tmp_path, _state(step), keep=5)
+    assert [checkpoint.step_of(p) for p in checkpoint.list_checkpoints(tmp_path)] == [
+        12, 999_999_999, 1_000_000_000]
+    assert checkpoint.load_latest(tmp_path)[0]["step"] == 1_000_000_000
+
+
+def test_pruning_after_a_fallback_keeps_the_verified_checkpoints(tmp_path):
+    """keep=1 after a resume fell back past a corrupt newest file: the new one stays."""
+    checkpoint.save(tmp_path, _state(10), keep=5)
+    corrupt = checkpoint.save(tmp_path, _state(20), keep=5)
+    corrupt.write_bytes(corrupt.read_bytes()[:100])
+    new = checkpoint.save(tmp_path, _state(12), keep=1)  # the resumed run's next checkpoint
+    assert sorted(checkpoint.list_checkpoints(tmp_path)) == sorted([new, corrupt])
+    with pytest.warns(UserWarning, match="falling back to ckpt-000000012"):
+        assert checkpoint.load_latest(tmp_path)[0]["step"] == 12
+
+
+@pytest.mark.parametrize("blob, says", [(b"", "empty"), (b"garbage!", "not a torch.save zip"),
+                                        (None, "truncated or damaged zip")])
+def test_unreadable_checkpoint_says_what_is_wrong(tmp_path, blob, says):
+    path = checkpoint.save(tmp_path, _state(1))
+    path.write_bytes(path.read_bytes()[:300] if blob is None else blob)
+    with pytest.raises(CheckpointError, match=says):
+        checkpoint.load(path)
+
+
+def test_files_honour_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        path = checkpoint.save(tmp_path, _state(1))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def test_atomic_write_leaves_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
