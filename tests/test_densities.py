@@ -121,3 +121,177 @@ def test_ppf_inverts_cdf():
     p = parse_density("mixture(0.3*normal(-2,0.5)+0.7*normal(1,1))")
     for q in (0.005, 0.5, 0.995):
         assert abs(float(p.cdf(p.ppf(q))) - q) < 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Families beyond Normals (issue 11, item 2) and the supported range (issue 12, item 8).
+
+import mpmath as mp  # noqa: E402
+
+from gantheory import (LOG4, Laplace, Logistic, ScipyDensity, StudentT, Uniform,  # noqa: E402
+                       as_density, jsd, kl, value, virtual_training_criterion)
+from gantheory.densities import LOC_MAX, REL_SCALE_MIN, SCALE_MAX, SCALE_MIN  # noqa: E402
+
+# scipy's own log/cdf are accurate to a few ulps; ours are closed forms of the same quantities.
+SCIPY_RTOL = 1e-12
+# The oracle's promise (jsd, kl, value, C(G)): 1e-9 absolute.
+ORACLE_ACCURACY = 1e-9
+
+FAMILIES = {
+    "uniform(-1,2)": (Uniform(-1, 2), stats.uniform(-1, 3)),
+    "laplace(0.5,1.5)": (Laplace(0.5, 1.5), stats.laplace(0.5, 1.5)),
+    "logistic(-1,0.7)": (Logistic(-1, 0.7), stats.logistic(-1, 0.7)),
+    "student_t(3,0,1)": (StudentT(3, 0, 1), stats.t(3, 0, 1)),
+    "student_t(1,2,0.5)": (StudentT(1, 2, 0.5), stats.t(1, 2, 0.5)),
+}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_family_matches_scipy(name):
+    p, ref = FAMILIES[name]
+    xs = np.linspace(-8, 8, 161)
+    inside = ref.pdf(xs) > 0
+    np.testing.assert_allclose(p.logpdf(xs)[inside], ref.logpdf(xs)[inside], rtol=SCIPY_RTOL)
+    assert np.all(p.logpdf(xs)[~inside] == -np.inf)
+    np.testing.assert_allclose(p.cdf(xs), ref.cdf(xs), rtol=SCIPY_RTOL, atol=1e-15)
+    qs = np.array([1e-6, 0.01, 0.3, 0.5, 0.9, 1 - 1e-6])
+    np.testing.assert_allclose([p.ppf(q) for q in qs], ref.ppf(qs), rtol=1e-10)
+    np.testing.assert_allclose(p.logpdf(torch.tensor(xs)).numpy(), p.logpdf(xs), rtol=1e-12)
+    np.testing.assert_allclose([p.logpdf_scalar(x) for x in xs], p.logpdf(xs), rtol=1e-12)
+    assert parse_density(name) == p and parse_density(str(p)) == p
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_family_pdf_integrates_to_one_over_its_breakpoints(name):
+    p, _ = FAMILIES[name]
+    assert abs(integrate_pieces(lambda x: math.exp(p.logpdf_scalar(x)), p) - 1.0) < INTEGRAL_TOL
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_family_samples_follow_the_cdf(name, backend):
+    p, _ = FAMILIES[name]
+    gen = np.random.default_rng(3) if backend == "numpy" else torch.Generator().manual_seed(3)
+    x = np.asarray(p.sample(20_000, gen))
+    assert stats.kstest(x, lambda t: p.cdf(t)).pvalue > 1e-4
+
+
+def _mp_pdf(d):
+    """The density in mpmath, written from the textbook formulas (not from our code)."""
+    if isinstance(d, Normal):
+        return lambda x: mp.npdf(x, d.mu, d.sigma)
+    if isinstance(d, Uniform):
+        return lambda x: 1 / mp.mpf(d.b - d.a) if d.a <= x <= d.b else mp.mpf(0)
+    if isinstance(d, Laplace):
+        return lambda x: mp.exp(-abs(x - d.mu) / d.sigma) / (2 * d.sigma)
+    if isinstance(d, Logistic):
+        return lambda x: mp.exp(-(x - d.mu) / d.sigma) / (
+            d.sigma * (1 + mp.exp(-(x - d.mu) / d.sigma)) ** 2)
+    if isinstance(d, StudentT):
+        v = mp.mpf(d.df)
+        c = mp.gamma((v + 1) / 2) / (mp.gamma(v / 2) * mp.sqrt(v * mp.pi) * d.sigma)
+        return lambda x: c * (1 + ((x - d.mu) / d.sigma) ** 2 / v) ** (-(v + 1) / 2)
+    raise TypeError(d)
+
+
+def mp_jsd(p, q, pts):
+    mp.mp.dps = 20
+    fp, fq = _mp_pdf(p), _mp_pdf(q)
+
+    def f(x):
+        a, b = fp(x), fq(x)
+        m = (a + b) / 2
+        return (a * mp.log(a / m) if a > 0 else 0) / 2 + (b * mp.log(b / m) if b > 0 else 0) / 2
+
+    return float(mp.quad(f, pts))
+
+
+JSD_PAIRS = [
+    (Uniform(-1, 2), Normal(0, 1), [-mp.inf, -1, 2, mp.inf]),
+    (Laplace(0.5, 1.5), Normal(0, 1), [-mp.inf, -10, 0, 0.5, 10, mp.inf]),
+    (Logistic(-1, 0.7), Laplace(1, 0.5), [-mp.inf, -10, -1, 1, 10, mp.inf]),
+    (StudentT(3, 0, 1), Normal(0.5, 2), [-mp.inf, -10, 0, 10, mp.inf]),
+    (StudentT(1, 2, 0.5), Uniform(0, 1), [-mp.inf, -10, 0, 1, 2, 10, mp.inf]),
+]
+
+
+@pytest.mark.parametrize("p, q, pts", JSD_PAIRS, ids=lambda v: str(v)[:20])
+def test_jsd_and_criterion_match_mpmath_on_each_family(p, q, pts):
+    ref = mp_jsd(p, q, pts)
+    assert jsd(p, q) == pytest.approx(ref, abs=ORACLE_ACCURACY)
+    assert virtual_training_criterion(p, q) == pytest.approx(-LOG4 + 2 * ref, abs=ORACLE_ACCURACY)
+
+
+def test_kl_matches_closed_forms_beyond_normals():
+    # KL(Laplace(m1,b1) || Laplace(m2,b2)) = log(b2/b1) + |m1-m2|/b2 + (b1/b2) e^{-|m1-m2|/b1} - 1
+    m1, b1, m2, b2 = 0.0, 1.0, 1.0, 2.0
+    ref = math.log(b2 / b1) + abs(m1 - m2) / b2 + (b1 / b2) * math.exp(-abs(m1 - m2) / b1) - 1
+    assert kl(Laplace(m1, b1), Laplace(m2, b2)) == pytest.approx(ref, abs=ORACLE_ACCURACY)
+    assert kl(Uniform(0, 1), Uniform(-1, 2)) == pytest.approx(math.log(3), abs=ORACLE_ACCURACY)
+
+
+def test_scipy_frozen_distributions_are_densities():
+    ours = ScipyDensity(stats.norm(0.3, 1.1))
+    assert jsd(ours, Normal(0, 1)) == pytest.approx(jsd(Normal(0.3, 1.1), Normal(0, 1)),
+                                                    abs=ORACLE_ACCURACY)
+    g = as_density(stats.gamma(2.0))
+    # the gamma(2) pdf x e^{-x} against mpmath, through Theorem 1
+    mp.mp.dps = 20
+    fg, fn = (lambda x: x * mp.exp(-x) if x > 0 else 0), _mp_pdf(Normal(1, 1))
+
+    def f(x):
+        a, b = fg(x), fn(x)
+        m = (a + b) / 2
+        return (a * mp.log(a / m) if a > 0 else 0) / 2 + b * mp.log(b / m) / 2
+
+    ref = float(mp.quad(f, [-mp.inf, 0, 1, 5, 20, mp.inf]))
+    assert virtual_training_criterion(g, Normal(1, 1)) == pytest.approx(-LOG4 + 2 * ref,
+                                                                        abs=ORACLE_ACCURACY)
+    x = np.asarray(g.sample(5000, np.random.default_rng(0)))
+    assert stats.kstest(x, stats.gamma(2.0).cdf).pvalue > 1e-4
+
+
+def test_strings_and_scipy_are_accepted_wherever_value_takes_a_density():
+    d_star = gt_optimal = __import__("gantheory").optimal_discriminator("laplace(0,1)", stats.t(3))
+    assert value(d_star, "laplace(0,1)", stats.t(3)) == pytest.approx(
+        -LOG4 + 2 * jsd(Laplace(0, 1), StudentT(3, 0, 1)), abs=ORACLE_ACCURACY)
+    assert gt_optimal.p_data == Laplace(0, 1)
+
+
+def test_mixture_arithmetic_builds_mixtures_of_any_family():
+    p, q = Uniform(-1, 1), StudentT(3, 0, 1)
+    m = 0.3 * p + 0.7 * q
+    assert m == Mixture([0.3, 0.7], [p, q])
+    assert 0.2 * p + 0.3 * q + 0.5 * Normal(0, 1) == Mixture([0.2, 0.3, 0.5],
+                                                             [p, q, Normal(0, 1)])
+    xs = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(m.pdf(xs), 0.3 * p.pdf(xs) + 0.7 * q.pdf(xs), rtol=1e-14)
+    assert abs(integrate_pieces(lambda x: math.exp(m.logpdf_scalar(x)), m) - 1.0) < INTEGRAL_TOL
+    assert parse_density(str(m)) == m
+    with pytest.raises(SpecError, match="sum to 1"):
+        as_density(0.3 * p + 0.6 * q)
+    with pytest.raises(SpecError, match="number"):
+        "a" * p  # noqa: B018
+
+
+@pytest.mark.parametrize("spec, name", [
+    ("normal(0,1e-300)", "sigma"), ("normal(1e20,1)", "mu"), ("normal(0,5e-324)", "sigma"),
+    ("normal(1e308,1)", "mu"), ("normal(0,1e308)", "sigma"), ("normal(1e7,1e-3)", "sigma"),
+    ("uniform(1,-1)", "a < b"), ("uniform(0,1e-12)", "b - a"), ("laplace(0,0)", "b"),
+    ("student_t(0.5,0,1)", "df"), ("student_t(3,0,1e9)", "s"), ("logistic(0,-1)", "s"),
+    ("cauchy(0,1)", "expected"), ("laplace(0,1,2)", "takes 2"),
+])
+def test_unsupported_parameters_are_one_line_spec_errors(spec, name):
+    with pytest.raises(SpecError, match=name) as e:
+        parse_density(spec)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("loc, scale", [
+    (0.0, SCALE_MIN), (0.0, SCALE_MAX / 2), (LOC_MAX - 2.0, REL_SCALE_MIN * LOC_MAX),
+    (-LOC_MAX, SCALE_MAX / 2)])
+def test_the_oracle_keeps_its_accuracy_at_the_edges_of_the_supported_range(loc, scale):
+    # JSD is invariant under x -> loc + scale x: the edge case must equal the unit one
+    ref = jsd(Normal(0, 1), Normal(1, 2))
+    assert jsd(Normal(loc, scale), Normal(loc + scale, 2 * scale)) == pytest.approx(
+        ref, abs=ORACLE_ACCURACY)
