@@ -221,3 +221,44 @@ def plot_sigma_curve(curves: dict[str, list[dict]], ax=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_dirac_trajectories(trajectories: dict[str, dict[str, np.ndarray]],
+                            fields: dict[str, tuple], labels: dict[str, str], *,
+                            lim: float = 2.0, title: str = ""):
+    """Dirac-GAN iterates in the (theta, psi) plane, one column per training method and one row
+    per update order, over the method's vector field (Mescheder et al. 2018, Figs. 1-3 style).
+
+    ``trajectories[case][update]`` is a (T, 2) array; ``fields[case]`` is (theta grid, psi grid,
+    theta_dot, psi_dot) as :func:`gantheory.dirac.vector_field_grid` returns it.
+    """
+    names = list(trajectories)
+    updates = list(next(iter(trajectories.values())))
+    fig, axes = subplots(len(updates), len(names), figsize=(2.6 * len(names), 2.7 * len(updates)),
+                         squeeze=False)
+    for j, name in enumerate(names):
+        for i, upd in enumerate(updates):
+            ax = axes[i, j]
+            if name in fields:
+                tt, pp, u, v = fields[name]
+                ax.quiver(tt, pp, u, v, color="0.6", angles="xy", width=0.004)
+            tr = trajectories[name][upd]
+            inside = np.all(np.abs(tr) <= 3 * lim, axis=1)
+            ax.plot(tr[inside, 0], tr[inside, 1], color="tab:blue", lw=0.8)
+            ax.plot(tr[0, 0], tr[0, 1], "o", color="tab:green", ms=4)
+            ax.plot(tr[-1, 0], tr[-1, 1], "x", color="tab:red", ms=5)
+            ax.plot(0, 0, "*", color="k", ms=7)
+            ax.set_xlim(-lim, lim)
+            ax.set_ylim(-lim, lim)
+            ax.set_aspect("equal")
+            ax.tick_params(labelsize=7)
+            if i == 0:
+                ax.set_title(labels.get(name, name), fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"{upd}\npsi", fontsize=8)
+            if i == len(updates) - 1:
+                ax.set_xlabel("theta", fontsize=8)
+    if title:
+        fig.suptitle(title + "  (green: start, red x: end, black star: equilibrium)", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -12,3 +12,4 @@ __all__ = ["JSON_KEYS", "REGISTRY", "Claim", "ClaimResult", "Report", "Verdict",
            "run_claim"]
 from . import global_optimum, symbolic  # noqa: F401,E402
 from . import saturation, convergence, k_steps  # noqa: F401,E402
+from . import dirac  # noqa: F401,E402
