@@ -1,10 +1,14 @@
 """The ``gantheory`` console script: one entry point for every command.
 
-    gantheory verify optimal_d           # = python -m gantheory.verify optimal_d
-    gantheory train mnist --preset paper # = python -m gantheory.mnist.cli --preset paper
-    gantheory eval parzen --checkpoint RUN
+    gantheory --help                      # every command, one line each
+    gantheory verify optimal_d            # = python -m gantheory.verify optimal_d
+    gantheory train mnist --preset paper  # = python -m gantheory.mnist.cli --preset paper
+    gantheory sample --checkpoint RUN --n 100 --out samples.npz
+    gantheory eval parzen --checkpoint RUN        # or --samples FILE (another GAN's samples)
+    gantheory eval metrics --samples samples.npz
 
-Each subcommand's own module parses its arguments; this file only dispatches.
+Each command's own module parses its arguments (``gantheory CMD --help``); this file only lists
+and dispatches them, from the one table :data:`COMMANDS`.
 """
 
 from __future__ import annotations
@@ -12,28 +16,77 @@ from __future__ import annotations
 import importlib
 import sys
 
-COMMANDS = {
-    ("verify",): "gantheory.verify",
-    ("train", "mnist"): "gantheory.mnist.cli",
-    ("eval", "parzen"): "gantheory.metrics.cli",
-    ("eval", "metrics"): "gantheory.metrics.cli",
-}
+from .util.cli import version_string
 
-USAGE = "usage: gantheory {verify CLAIM | train mnist | eval parzen | eval metrics} [options]"
+#: (words, module, one-line summary); the help and the dispatch both read this table.
+COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
+    (("verify",), "gantheory.verify",
+     "check the paper's claims by computation (seconds to minutes each)"),
+    (("train", "mnist"), "gantheory.mnist.cli",
+     "train the paper's MNIST GAN (the paper preset: 250 epochs, hours on a CPU)"),
+    (("sample",), "gantheory.sample",
+     "draw samples of a trained generator into an .npz or a folder of PNGs"),
+    (("eval", "parzen"), "gantheory.metrics.cli",
+     "the paper's Parzen-window log-likelihood (Table 1) of a checkpoint or samples"),
+    (("eval", "metrics"), "gantheory.metrics.cli",
+     "MNIST-native metrics: classifier Frechet distance, classes, nearest images"),
+]
+#: Words that only group commands (``gantheory eval --help`` lists the group's commands).
+GROUPS = {"train": "train a model", "eval": "measure a trained generator or a file of samples"}
+
+
+def usage() -> str:
+    width = max(len(" ".join(w)) for w, _, _ in COMMANDS)
+    lines = ["usage: gantheory [--version] [--help] COMMAND [options]", "",
+             "Goodfellow et al. (2014), 'Generative Adversarial Nets': its claims checked by",
+             "computation and its MNIST experiment reproduced.", "", "commands:"]
+    lines += [f"  {' '.join(w):{width}s}  {summary}" for w, _, summary in COMMANDS]
+    lines += ["", "'gantheory COMMAND --help' describes a command and its options.",
+              "Exit status: 0 success; 1 a claim failed (verify); 2 bad input, one line on "
+              "stderr;", "130 interrupted."]
+    return "\n".join(lines)
+
+
+def group_usage(group: str) -> str:
+    rows = [(w, s) for w, _, s in COMMANDS if w[0] == group]
+    width = max(len(" ".join(w)) for w, _ in rows)
+    lines = [f"usage: gantheory {group} {{{','.join(w[1] for w, _ in rows)}}} [options]", "",
+             f"{GROUPS[group]}:"]
+    lines += [f"  gantheory {' '.join(w):{width}s}  {s}" for w, s in rows]
+    lines += ["", f"'gantheory {group} COMMAND --help' describes a command and its options."]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0 if argv else 2
-    for words, module in COMMANDS.items():
+    if not argv:
+        print(usage(), file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if argv[0] == "--version":
+        print(version_string())
+        return 0
+    for words, module, _ in COMMANDS:
         if tuple(argv[: len(words)]) == words:
             rest = argv[len(words):]
-            if words[0] == "eval":
+            if words == ("verify",) and "--version" in rest:  # verify's own parser has none
+                print(version_string())
+                return 0
+            if words[0] == "eval":  # one parser with a subcommand per measurement
                 rest = [words[1]] + rest
             return int(importlib.import_module(module).main(rest) or 0)
-    print(f"gantheory: unknown command {' '.join(argv[:2])!r}; {USAGE}", file=sys.stderr)
+    if argv[0] == "eval":  # `gantheory eval --help`, `gantheory eval --version`: its own parser
+        return int(importlib.import_module("gantheory.metrics.cli").main(argv[1:]) or 0)
+    if argv[0] in GROUPS and (len(argv) == 1 or argv[1] in ("-h", "--help", "--version")):
+        if len(argv) > 1 and argv[1] == "--version":
+            print(version_string())
+            return 0
+        print(group_usage(argv[0]), file=sys.stdout if len(argv) > 1 else sys.stderr)
+        return 0 if len(argv) > 1 else 2
+    where = " ".join(argv[:2]) if argv[0] in GROUPS else argv[0]
+    print(f"gantheory: error: unknown command {where!r} (see gantheory --help)", file=sys.stderr)
     return 2
 
 

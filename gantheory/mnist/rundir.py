@@ -46,8 +46,9 @@ def load_images(cfg: MNISTConfig, root: str | Path | None = None) -> torch.Tenso
 class RunFiles:
     """Everything rank 0 writes into the run directory ``out``."""
 
-    def __init__(self, out: str | Path, echo: bool = False):
+    def __init__(self, out: str | Path, echo: bool = False, sinks=()):
         self.out, self.echo = Path(out), echo
+        self.sinks = list(sinks)  # more logs: see gantheory.mnist.logs.Sink
         self.metrics, self.manifest_path = self.out / "metrics.jsonl", self.out / "run.json"
         self.last_checkpoint: Path | None = None
 
@@ -87,6 +88,8 @@ class RunFiles:
         manifest["sessions"] = list(manifest.get("sessions", [])) + [session]
         blob = (json.dumps(manifest, indent=2) + "\n").encode()
         checkpoint.atomic_write(self.manifest_path, blob)
+        for sink in self.sinks:
+            sink.start(self, cfg, resumed_from)
 
     def _truncate_metrics(self, step: int) -> None:
         kept = []
@@ -102,6 +105,8 @@ class RunFiles:
     def record(self, rec: dict) -> None:
         with open(self.metrics, "a") as f:
             f.write(json.dumps(rec) + "\n")
+        for sink in self.sinks:
+            sink.record(self, rec)
         if self.echo and rec["kind"] == "epoch":
             tqdm.write(f"epoch {rec['epoch']} step {rec['step']}: d_loss {rec['d_loss']:.4f} "
                        f"g_loss {rec['g_loss']:.4f} D(x) {rec['d_real']:.4f} D(G(z)) "
@@ -111,6 +116,8 @@ class RunFiles:
     def save(self, trainer: Trainer) -> None:
         self.last_checkpoint = checkpoint.save(self.out, trainer.state_dict(),
                                                trainer.cfg.keep_checkpoints)
+        for sink in self.sinks:
+            sink.saved(self, trainer)
 
     def samples(self, epoch: int, images: torch.Tensor) -> None:
         (self.out / "samples").mkdir(exist_ok=True)
@@ -134,16 +141,17 @@ def _device(requested: str, world: ddp.World) -> torch.device:
 def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
           overwrite: bool = False, overrides: dict | None = None, data_root: str | None = None,
           progress: bool = False, echo: bool = False, argv: list[str] | None = None,
-          callbacks=()) -> dict:
+          callbacks=(), sinks=()) -> dict:
     """Train (or, with ``resume``, continue) the run in ``out``; returns a summary dict.
 
     ``cfg=None`` with ``resume`` continues with the checkpoint's own config; ``overrides`` apply
     on top of either. A resumed run may change only :data:`~gantheory.mnist.config.RUN_CONTROL`
-    fields. ``callbacks`` go to the :class:`~.trainer.Trainer`. Raises ConfigError, DataError,
+    fields. ``callbacks`` go to the :class:`~.trainer.Trainer`, ``sinks`` (more logs, see
+    :mod:`gantheory.mnist.logs`) to the :class:`RunFiles` of rank 0. Raises ConfigError, DataError,
     CheckpointError or TrainingDiverged on bad input.
     """
     world = ddp.from_env()
-    files = RunFiles(out, echo) if world.main else None
+    files = RunFiles(out, echo, sinks) if world.main else None
     held: dict = {}
 
     def decide() -> tuple[MNISTConfig, str | None]:  # rank 0 only

@@ -4,23 +4,97 @@ A user's mistake (a malformed flag, an impossible value, a bad file) is a
 :class:`~gantheory.errors.GanTheoryError`; :func:`run_command` turns it into one line on stderr
 and exit status 2, Ctrl-C into exit status 130, and a closed stdout (``... | head``) into a quiet
 exit, as Unix tools do. Anything else is a bug and keeps its traceback.
+
+Every command prints text by default and, with ``--json``, one JSON object made by
+:func:`json_result`: ``{"schema": SCHEMA, "command": "eval parzen", ...}``. ``schema`` is the
+version of the command's documented keys (docs/evaluation.md for ``eval``, docs/training.md for
+``train`` and ``sample``); it goes up when a key changes meaning or disappears, not when one is
+added. Slow steps announce themselves on stderr through :func:`status` (the ``gantheory`` logger),
+so stdout stays the result alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 from ..errors import ConfigError, GanTheoryError
+
+
+#: The version of every command's ``--json`` keys (see the module docstring).
+SCHEMA = 1
+#: The logger status lines go through; :func:`run_command` gives it a stderr handler.
+LOG = logging.getLogger("gantheory")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written (plain text, line breaks kept); an option's default is shown
+    unless it is empty (None, False, [])."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        empty = action.default in (None, False, [], argparse.SUPPRESS)
+        if "%(default)" in text or empty or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are :class:`ConfigError` (one line, exit 2)."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):
         raise ConfigError(f"{message} (see --help)")
+
+
+def version_string() -> str:
+    """``gantheory 0.1.0 (torch 2.x, Python 3.x)``: what ``--version`` prints, read from the
+    installed distributions' metadata (no import of torch, which takes seconds)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"gantheory {of('gantheory')} (torch {of('torch')}, Python {platform.python_version()})"
+
+
+def add_version(p: argparse.ArgumentParser) -> None:
+    """Give a parser ``--version``."""
+    p.add_argument("--version", action="version", version=version_string())
+
+
+def json_result(command: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The one ``--json`` object of a command: ``schema`` and ``command`` first, then ``body``."""
+    return {"schema": SCHEMA, "command": command, **body}
+
+
+def status(message: str) -> None:
+    """A progress line for a slow step (e.g. a first-time download), on stderr, never stdout."""
+    LOG.info(message)
+
+
+class _StatusHandler(logging.StreamHandler):
+    def __init__(self, prog: str):
+        super().__init__()  # stderr, looked up at emit time (pytest's capsys swaps it)
+        self.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
 
 
 def parse_sets(items: list[str]) -> dict[str, str]:
@@ -40,7 +114,13 @@ def one_line(exc: BaseException) -> str:
 
 
 def run_command(prog: str, body: Callable[[], int], *, interrupted: str = "interrupted") -> int:
-    """Run ``body()`` and return its exit status, with the toolkit's error conventions."""
+    """Run ``body()`` and return its exit status, with the toolkit's error conventions.
+
+    While it runs, :func:`status` lines go to stderr prefixed with ``prog``.
+    """
+    handler = _StatusHandler(prog)
+    LOG.addHandler(handler)
+    level, LOG.level = LOG.level, logging.INFO
     try:
         return int(body() or 0)
     except GanTheoryError as exc:
@@ -55,3 +135,6 @@ def run_command(prog: str, body: Callable[[], int], *, interrupted: str = "inter
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        LOG.removeHandler(handler)
+        LOG.setLevel(level)

@@ -31,7 +31,7 @@ def test_two_ranks_match_one_process_in_both_update_orders(tmp_path):
                                                                    os.environ.get("PYTHONPATH")])))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            str(REPO / "tests" / "mnist" / "ddp_worker.py"), str(tmp_path / "ddp"),
-           *cli_args(**CHANGES)]
+           *cli_args(**CHANGES), "--json"]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     summaries = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]

@@ -160,7 +160,7 @@ def test_tf32_is_off_after_training(tmp_path):
 @pytest.mark.mnist
 def test_smoke_run_trains_checkpoints_resumes_and_draws_on_real_mnist(tmp_path, capsys):
     out = tmp_path / "smoke"
-    assert main(["--smoke", "--out", str(out), "--set", "threads=1"]) == 0
+    assert main(["--smoke", "--out", str(out), "--set", "threads=1", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["resumed_from_step"] == 6 and summary["step"] == 12
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
