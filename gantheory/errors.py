@@ -28,3 +28,7 @@ class CheckpointError(GanTheoryError):
 
 class TrainingDiverged(GanTheoryError):
     """A loss or a weight became non-finite during training."""
+
+
+class OutputError(GanTheoryError):
+    """An output that cannot be written: a read-only or full disk, a run directory in use."""

@@ -13,6 +13,7 @@ directory is usable) reach the other ranks through :func:`agree`, errors include
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -68,6 +69,9 @@ def from_env() -> World:
 
 def device_for(requested: str, world: World) -> torch.device:
     """``auto`` -> CUDA when available; under torchrun each rank takes GPU ``local_rank``."""
+    if requested not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d{1,4}", requested):
+        raise ConfigError(f"device must be auto, cpu, cuda or cuda:N (N a GPU index), "
+                          f"got {requested!r}")
     if requested == "auto":
         requested = "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and world.size > 1:
