@@ -1,19 +1,23 @@
 """Hypothesis strategies over the objects of GAN theory, for your own property tests.
 
-Needs ``hypothesis`` (the ``test`` extra). Every strategy is bounded to the region where the
-toolkit promises its accuracy: |mu| <= 10, sigma in [0.05, 20], mixtures of 1 to 3 components
-with weights >= 0.05; no NaN, no infinities.
+Needs ``hypothesis``: ``pip install 'gantheory[testing]'``. Every strategy is bounded to the
+region where the toolkit promises its accuracy: |mu| <= 10, sigma in [0.05, 20], mixtures of 1
+to 3 components with weights >= 0.05; no NaN, no infinities. ``densities()`` draws Normals and
+their mixtures; ``any_densities()`` adds Uniform, Laplace, Logistic and Student-t.
 
     from hypothesis import given
-    from gantheory import optimal_discriminator, value
+    from gantheory import Discriminator, optimal_discriminator, value
     from gantheory.strategies import density_pairs
+
+    my_d = Discriminator.from_logits(lambda x: 0.8 * x - 0.3)   # say what your D returns
 
     @given(density_pairs())
     def test_my_discriminator_never_beats_d_star(pair):
         p_data, p_g = pair
         assert value(my_d, p_data, p_g) <= value(optimal_discriminator(p_data, p_g), p_data, p_g)
 
-See docs/theory.md ("Testing your own GAN code against the theory").
+(Declared as logits, ``value`` is finite for every pair; a probability D that rounds to 1 on
+p_g's mass raises an error naming x instead of returning -inf.) See docs/testing.md.
 """
 
 from __future__ import annotations
@@ -21,9 +25,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import strategies as st
 
-from .densities import Mixture, Normal
+try:
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError("gantheory.strategies needs hypothesis: pip install 'gantheory[testing]'"
+                      ) from None
+
+from .densities import Laplace, Logistic, Mixture, Normal, StudentT, Uniform
+from .discriminators import Discriminator
 
 MU_MAX = 10.0
 SIGMA_MIN, SIGMA_MAX = 0.05, 20.0
@@ -55,6 +65,34 @@ def densities() -> st.SearchStrategy:
     return st.one_of(normals(), mixtures())
 
 
+@st.composite
+def uniforms(draw) -> Uniform:
+    """Uniform(mu - h, mu + h) with the half-width h drawn like sigma."""
+    mu, h = draw(mus), draw(sigmas)
+    return Uniform(mu - h, mu + h)
+
+
+@st.composite
+def laplaces(draw) -> Laplace:
+    return Laplace(draw(mus), draw(sigmas))
+
+
+@st.composite
+def logistics(draw) -> Logistic:
+    return Logistic(draw(mus), draw(sigmas))
+
+
+@st.composite
+def student_ts(draw) -> StudentT:
+    """Student-t with df in [1, 30] (Cauchy to nearly Normal)."""
+    return StudentT(draw(st.floats(1.0, 30.0)), draw(mus), draw(sigmas))
+
+
+def any_densities() -> st.SearchStrategy:
+    """Any family: Normal, mixture of Normals, Uniform, Laplace, Logistic, Student-t."""
+    return st.one_of(normals(), mixtures(), uniforms(), laplaces(), logistics(), student_ts())
+
+
 # "Distinct" pairs differ in some parameter by at least this much: JSD then exceeds ~1e-14,
 # within reach of float64 quadrature. Pairs closer than that (mu differing by 1e-65, say) are
 # different densities whose JSD (~1e-130) no finite-precision check can tell from 0.
@@ -75,15 +113,19 @@ def _coarse(d) -> list[list[float]]:
 
 
 def _separated(p, q) -> bool:
+    if any(isinstance(t[0], str) for d in (p, q) for t in d.canonical()):
+        return not p.same_as(q)  # families beyond Normals: distinct unless identical
     a, b = _coarse(p), _coarse(q)
     if len(a) != len(b):
         return True
     return any(abs(x - y) >= DISTINCT_MIN for ca, cb in zip(a, b) for x, y in zip(ca, cb))
 
 
-def density_pairs(distinct: bool = False) -> st.SearchStrategy:
-    """(p_data, p_g) pairs; with ``distinct`` the two differ by at least DISTINCT_MIN."""
-    pairs = st.tuples(densities(), densities())
+def density_pairs(distinct: bool = False, families: bool = False) -> st.SearchStrategy:
+    """(p_data, p_g) pairs; with ``distinct`` the two differ by at least DISTINCT_MIN; with
+    ``families`` drawn from :func:`any_densities` instead of Normals and their mixtures."""
+    make = any_densities if families else densities
+    pairs = st.tuples(make(), make())
     return pairs.filter(lambda pq: _separated(*pq)) if distinct else pairs
 
 
@@ -139,6 +181,22 @@ def net_discriminators(draw, hidden: int = 8) -> TanhNetDiscriminator:
     """A random tanh network 1 -> hidden -> 1 with weights in [-3, 3]."""
     vec = st.lists(coefs, min_size=hidden, max_size=hidden)
     return TanhNetDiscriminator(draw(vec), draw(vec), draw(vec), draw(coefs))
+
+
+@st.composite
+def torch_discriminators(draw, hidden: int = 8) -> Discriminator:
+    """A small torch module 1 -> hidden -> 1 (tanh), as people write D, declared as logits."""
+    import torch
+
+    vec = st.lists(coefs, min_size=hidden, max_size=hidden)
+    net = torch.nn.Sequential(torch.nn.Linear(1, hidden), torch.nn.Tanh(),
+                              torch.nn.Linear(hidden, 1)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor(draw(vec)).reshape(hidden, 1))
+        net[0].bias.copy_(torch.tensor(draw(vec)))
+        net[2].weight.copy_(torch.tensor(draw(vec)).reshape(1, hidden))
+        net[2].bias.fill_(draw(coefs))
+    return Discriminator.from_logits(net)
 
 
 def discriminators() -> st.SearchStrategy:
