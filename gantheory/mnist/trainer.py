@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Callable
 
 import torch
@@ -116,6 +117,7 @@ class Trainer:
         self.perm: torch.Tensor | None = None
         self.callbacks = list(callbacks)
         self.graph = None
+        self.rng_rederived = False  # set by load_state_dict across device types
         if cfg.cuda_graph and device.type == "cuda":
             if world.size > 1:
                 raise ConfigError("cuda_graph is for single-process runs (not under torchrun)")
@@ -231,8 +233,24 @@ class Trainer:
         self.wall_s = float(state["wall_s"])
         self.perm = None
         rng = state["rng"]
-        self.gen_z.set_state(rng["z"])
-        self.gen_drop.set_state(rng["dropout"])
+        self.rng_rederived = not all(rng[k].numel() == g.get_state().numel()
+                                     for k, g in (("z", self.gen_z), ("dropout", self.gen_drop)))
+        if self.rng_rederived:
+            # A checkpoint from another kind of device (a CPU mt19937 state on a GPU's Philox
+            # generator or the reverse) cannot continue the same random streams: the noise and
+            # dropout generators are derived afresh from (seed, step), so the continuation is
+            # reproducible but not the stream an uninterrupted run on one device would draw.
+            for gen, stream in ((self.gen_z, "z"), (self.gen_drop, "dropout")):
+                # in place: D's dropout layers (and a CUDA graph) hold these generator objects
+                gen.manual_seed(seed_generator(self.cfg.seed,
+                                               f"{stream}/step-{self.step}").initial_seed())
+            warnings.warn(f"the checkpoint's random generators come from another device type: "
+                          f"noise and dropout streams derived afresh from the seed at step "
+                          f"{self.step} (the continuation is reproducible, not bitwise the "
+                          f"run on one device)", stacklevel=2)
+        else:
+            self.gen_z.set_state(rng["z"])
+            self.gen_drop.set_state(rng["dropout"])
         for cb in self.callbacks:
             cb.on_restore(self)
 
