@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Every GPU check and figure of issues 4 and 5, in one call of the device tool (about 8 minutes).
+# Every GPU check and figure in one call of a lent GPU machine (about 9.5 minutes), ending with
+# as many epochs of the long `paper` run as the time left allows.
 #
-# Here, once per checkout (the device machine has no network, so the MNIST pickle travels):
+# Here, once per checkout (the GPU machine has no network, so the MNIST pickle travels):
 #     bash benchmarks/gpu_session.sh --prepare      # writes .devdata/mnist.pkl.gz (git-ignored)
-# Then, with the device tool:
-#     run(command="bash benchmarks/gpu_session.sh", carry=[".devdata"], timeout_s=560)
+# Then run it there with .devdata carried and a limit of about 590 s; to continue a long run,
+# put its newest checkpoint in .devdata/resume/ (split into parts under 16 MiB: see --pack).
 #
-# On the device it runs, each step under its own time limit so that a hang costs only that step:
-#   1. tests/test_gpu.py (CUDA resume bitwise, graph vs eager, Parzen GPU vs CPU);
+# On the GPU it runs, each step under its own time limit so that a hang costs only that step:
+#   1. tests/mnist/test_gpu.py (CUDA resume, CUDA graph vs eager, Parzen on the GPU vs the CPU);
 #   2. benchmarks/bench_mnist_step.py --device cuda (ms per step: eager, CUDA graph, tutorial);
-#   3. benchmarks/bench_parzen.py --device cuda (the Parzen protocol's GPU time);
-#   4. the paper preset for as many of its 250 epochs as fit in TRAIN_S seconds (CUDA graph),
-#      with experiments/track_parzen.py beside it on the CPU, then `gantheory eval parzen
-#      --references` and `gantheory eval metrics` on the last checkpoint.
-# Everything comes back in $OUT: session.log and results.tar.gz (JSON, logs, figures).
+#   3. experiments/long_run.py: the paper preset (CUDA graph if step 1 passed, else eager),
+#      scored with the full Parzen protocol every 25 epochs, until BUDGET_S seconds after the
+#      start minus PACK_S; falls back to the eager step if the graph run fails.
+# Everything comes back in $OUT: session.log, results.tar.gz (logs, Parzen rows, samples, the
+# last G snapshots) and the newest checkpoint as ckpt.part-* (cat them to rebuild it).
 # A dry run of the whole flow on the CPU, small and quick: DRY=1 OUT=/tmp/out bash benchmarks/gpu_session.sh
 set -uo pipefail
 
@@ -34,60 +35,74 @@ EOF
 fi
 
 : "${OUT:?set OUT to the folder whose files come back}"
-TRAIN_S=${TRAIN_S:-240}
-DEV=cuda STEP_ARGS="--rounds 5 --steps 200" PARZEN_ARGS="--repeats 10" TRAIN_SET=""
+BUDGET_S=${BUDGET_S:-570}   # the whole script, from its start
+PACK_S=${PACK_S:-45}        # kept for packing the results
+DEV=cuda STEP_ARGS="--rounds 3 --steps 200" EXTRA=""
 if [[ "${DRY:-0}" == 1 ]]; then
-    DEV=cpu STEP_ARGS="--quick" PARZEN_ARGS="--quick" TRAIN_S=${DRY_TRAIN_S:-40}
-    TRAIN_SET="--set threads=1 --set train_images=2000"
+    DEV=cpu STEP_ARGS="--quick" BUDGET_S=${DRY_BUDGET_S:-120} EXTRA="--train-images 1000 --threads 1"
 fi
 RES=/tmp/gpu-results
-RUN=/tmp/gpu-run
-rm -rf "$RES" "$RUN"
+RUN=${RUN:-/tmp/gpu-run}
+rm -rf "$RES"
 mkdir -p "$RES"
 exec > >(tee "$OUT/session.log") 2>&1
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 [[ "${DRY:-0}" == 1 ]] || export GANTHEORY_DATA=/tmp/gantheory-cache
 py=python3
-stamp() { echo "=== $(date +%T) $*"; }
+stamp() { echo "=== $(date +%T) (+${SECONDS}s) $*"; }
 
 stamp environment
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$RES/gpu.txt"
 $py -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__,
 torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA')" | tee -a "$RES/gpu.txt"
-git rev-parse HEAD 2>/dev/null | tee -a "$RES/gpu.txt"
+nproc | tee -a "$RES/gpu.txt"
 
 stamp "load MNIST from .devdata"
 timeout 120 $py -c "from gantheory.mnist import load; d = load('.devdata'); print(len(d.train.y), len(d.valid.y), len(d.test.y))"
 
-stamp "tests/test_gpu.py"
-timeout 120 $py -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tee "$RES/pytest_gpu.txt"
+GRAPH=--cuda-graph
+if [[ "$DEV" == cuda ]]; then
+    stamp "tests/mnist/test_gpu.py"
+    timeout 150 $py -m pytest -q -p no:cacheprovider tests/mnist/test_gpu.py 2>&1 | tee "$RES/pytest_gpu.txt"
+    [[ ${PIPESTATUS[0]} == 0 ]] || GRAPH=""
+    stamp "bench_mnist_step --device cuda"
+    timeout 100 $py benchmarks/bench_mnist_step.py --device cuda $STEP_ARGS \
+        | tee "$RES/bench_mnist_step_cuda.json"
+else
+    GRAPH=""
+fi
 
-stamp "bench_mnist_step --device cuda"
-timeout 150 $py benchmarks/bench_mnist_step.py --device $DEV $STEP_ARGS \
-    | tee "$RES/bench_mnist_step_cuda.json"
+RESUME=""
+if compgen -G ".devdata/resume/ckpt.part-*" > /dev/null; then
+    mkdir -p "$RUN"
+    cat .devdata/resume/ckpt.part-* > "$RUN/$(cat .devdata/resume/name)"
+    cp .devdata/resume/*.jsonl .devdata/resume/run.json "$RUN"/ 2>/dev/null
+    RESUME=--resume
+fi
+left=$((BUDGET_S - SECONDS - PACK_S))
+stamp "long run ${GRAPH:-eager} for ${left} s"
+timeout -k 10 $((left + 30)) $py experiments/long_run.py "$RUN" --device $DEV --data .devdata $GRAPH $RESUME $EXTRA \
+    --stop-after-s "$left" 2>&1 | tee "$RES/long_run.log"
+status=${PIPESTATUS[0]}
+left=$((BUDGET_S - SECONDS - PACK_S))
+if [[ $status != 0 && -n "$GRAPH" && $left -gt 30 ]]; then
+    stamp "graph run failed (status $status): eager for ${left} s"
+    if compgen -G "$RUN/ckpt-*.pt" > /dev/null; then RESUME=--resume; fi
+    timeout -k 10 $((left + 30)) $py experiments/long_run.py "$RUN" --device $DEV --data .devdata $RESUME $EXTRA \
+        --stop-after-s "$left" 2>&1 | tee -a "$RES/long_run.log"
+fi
 
-stamp "bench_parzen --device cuda"
-timeout 90 $py benchmarks/bench_parzen.py --device $DEV $PARZEN_ARGS | tee "$RES/bench_parzen_cuda.json"
-
-stamp "paper preset, CUDA graph, ${TRAIN_S} s"
-$py experiments/track_parzen.py "$RUN" --every 10 --poll 5 --threads 8 > "$RES/track_parzen.log" 2>&1 &
-tracker=$!
-timeout "$TRAIN_S" $py -m gantheory.mnist.cli --preset paper --epochs 250 --device $DEV \
-    --set cuda_graph=true --set sample_every=25 $TRAIN_SET --out "$RUN" --data .devdata \
-    --no-progress > "$RES/train.log" 2>&1
-echo "trainer exit status $? (124: stopped at the time limit)"
-sleep 6
-kill "$tracker" 2>/dev/null
-tail -n 3 "$RES/train.log"
-
-stamp "eval parzen --references, eval metrics (last checkpoint)"
-timeout 90 $py -m gantheory.cli eval parzen --checkpoint "$RUN" --references --json \
-    > "$RES/eval_parzen.json"
-timeout 120 $py -m gantheory.cli eval metrics --checkpoint "$RUN" --json > "$RES/eval_metrics.json"
-
-cp "$RUN"/metrics.jsonl "$RUN"/run.json "$RES"/ 2>/dev/null
-cp "$RUN"/parzen.jsonl "$RES"/ 2>/dev/null
-cp -r "$RUN"/samples "$RES"/ 2>/dev/null
-cp "$RUN"/*.png "$RES"/ 2>/dev/null
+stamp pack
+cp "$RUN"/metrics.jsonl "$RUN"/parzen.jsonl "$RUN"/run.json "$RES"/ 2>/dev/null
+mkdir -p "$RES/samples" "$RES/snapshots"
+ls "$RUN"/samples/*.png 2>/dev/null | tail -n 4 | xargs -r cp -t "$RES/samples"
+ls "$RUN"/snapshots/*.pt 2>/dev/null | tail -n 1 | xargs -r cp -t "$RES/snapshots"
 tar -czf "$OUT/results.tar.gz" -C "$RES" .
+newest=$(ls "$RUN"/ckpt-*.pt 2>/dev/null | tail -n 1)
+if [[ -n "$newest" ]]; then
+    basename "$newest" > "$OUT/ckpt.name"
+    split -b 15M -d "$newest" "$OUT/ckpt.part-"
+    sha256sum "$newest" | tee "$OUT/ckpt.sha256"
+fi
+ls -la "$OUT"
 stamp done
