@@ -38,7 +38,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 # 0.3 + 0.7 pass while a genuine typo (0.3 + 0.6) does not.
 WEIGHT_SUM_TOL = 1e-9
 
-# The supported range of locations and scales (issue 12, item 8). The quadrature splits at
+# The supported range of locations and scales. The quadrature splits at
 # loc +- t scale for t down to 0.5: those points are distinct doubles, ~1e7 ulps apart, only while
 # scale >= REL_SCALE_MIN |loc| (float64 has 2.2e-16 relative spacing). SCALE_MIN/SCALE_MAX keep
 # pdf values (~1/scale) and the integrands far from under/overflow, and LOC_MAX keeps

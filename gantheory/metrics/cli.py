@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.n_samples < 1 or getattr(args, "n_valid", 1) < 1:
             raise ConfigError("--n-samples and --n-valid must be >= 1")
-        if args.what == "parzen":  # every check that needs no data, before any work (issue 12)
+        if args.what == "parzen":  # every check that needs no data, before any work
             from .parzen import check_request
             check_request(args.n_samples, n_valid=args.n_valid, sigmas=_sigmas(args.sigmas),
                           references=args.references)

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import SpecError
+from ..util.memory import check_fits
 from .classifier import N_CLASSES, SIDE, Classifier, as_images
 
 #: A class is "covered" when at least this fraction of the samples is predicted to be in it
@@ -142,6 +143,21 @@ def nearest_train_distances(
         idx[lo:lo + block.shape[0]] = d2.argmin(dim=1)
     dist = (s - t[idx]).pow_(2).sum(dim=1).sqrt_().numpy()
     return (dist, idx.numpy()) if return_index else dist
+
+
+def check_request(n_samples: int, *, n_train: int = 50_000, hidden: int = 128) -> None:
+    """Every check of a metrics evaluation that needs no data or classifier: call it first.
+
+    The Fréchet distance fits a covariance, so ``n_samples`` must be >= 2; the samples, their
+    features and the nearest-neighbour blocks must fit in memory.
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
+            or n_samples < 2:
+        raise SpecError(f"--n-samples must be an integer >= 2 (the Fréchet distance fits a "
+                        f"covariance to the samples' features), got {n_samples!r}")
+    n = int(n_samples)
+    need = n * SIDE * SIDE * (4 + 8) * 2 + n * hidden * 8 * 2 + 2 * NN_CHUNK * n_train * 8
+    check_fits(need, "--n-samples", n_samples)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -25,11 +25,50 @@ import numpy as np
 import torch
 
 from ..errors import SpecError
+from ..util.memory import check_fits
 
 #: The paper's grid of window widths: ``logspace(-1, 0, 10)``, i.e. 0.1 .. 1.0.
 PAPER_SIGMAS = tuple(torch.logspace(-1, 0, 10, dtype=torch.float64).tolist())
 #: Rows of ``x`` handled per block; a block of distances is ``chunk * n_samples`` float64 values.
 DEFAULT_CHUNK = 1024
+
+
+#: MNIST's sizes, the defaults of :func:`check_request`.
+MNIST_D, MNIST_TRAIN, MNIST_HELD_OUT = 784, 50_000, 20_000
+
+
+def protocol_bytes(n_samples: int, *, d: int = MNIST_D, n_points: int = MNIST_HELD_OUT,
+                   chunk: int = DEFAULT_CHUNK, references: bool = False,
+                   n_train: int = MNIST_TRAIN) -> int:
+    """An upper estimate of the memory the protocol takes for ``n_samples`` samples of G.
+
+    G's float32 samples and their float64 copy, the held-out images in float64, two blocks of
+    ``chunk x n_samples`` float64 distances; with ``references``, the training images in float64
+    and two more sample sets of ``min(n_samples, n_train)`` rows.
+    """
+    n = int(n_samples)
+    need = n * d * (4 + 8) + n_points * d * 8 + 2 * min(chunk, n_points) * n * 8
+    if references:
+        m = min(n, n_train)
+        need += n_train * d * 8 + 2 * m * d * 8 + 2 * min(chunk, n_points) * m * 8
+    return need
+
+
+def check_request(n_samples: int, *, n_valid: int = 1000, sigmas: Any = None,
+                  references: bool = False, n_train: int = MNIST_TRAIN, d: int = MNIST_D) -> None:
+    """Every check of a Parzen evaluation that needs no data: call it before any work.
+
+    ``n_samples`` and ``n_valid`` >= 1, ``sigmas`` finite and > 0, and the memory of
+    :func:`protocol_bytes` within what the machine has (:func:`gantheory.util.memory.check_fits`).
+    Raises :class:`SpecError` or :class:`~gantheory.errors.ConfigError`, one line each.
+    """
+    for name, v in (("--n-samples", n_samples), ("--n-valid", n_valid)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise SpecError(f"{name} must be an integer >= 1, got {v!r}")
+    if sigmas is not None:
+        _as_sigmas("--sigmas", sigmas)
+    check_fits(protocol_bytes(n_samples, d=d, references=references, n_train=n_train),
+               "--n-samples", n_samples)
 
 
 @dataclasses.dataclass(frozen=True)
