@@ -51,8 +51,10 @@ def _softplus(x):
 
 def _log_abs_expm1(r: float) -> float:
     """log |e^r - 1| for a float, exact for large |r| (no overflow, no cancellation)."""
-    if r > 0:
+    if r > 1.0:
         return r + math.log1p(-math.exp(-r))
+    if r > 0:  # e^-r rounds to 1 for r < 2^-53: expm1 keeps every digit there
+        return math.log(math.expm1(r))
     if r < 0:
         return math.log(-math.expm1(r))
     return -math.inf
@@ -350,7 +352,13 @@ def f_divergence(p: Density, q: Density, name: str) -> float:
     def f(x: float) -> float:
         return fd.integrand(p.logpdf_scalar(x), q.logpdf_scalar(x))
 
-    return _integrate_line(f, pts)
+    try:
+        return _integrate_line(f, pts)
+    except OverflowError:
+        # The integrand exceeds the largest double somewhere (Pearson within a few ulps of the
+        # boundary sigma_q^2 = sigma_p^2 / 2, where the exact value is ~exp(1/ulp)): the
+        # divergence is beyond float64, and inf is its float64 value.
+        return math.inf
 
 
 def variational_bound(critic: Callable, p: Density, q: Density, name: str) -> float:
