@@ -28,7 +28,7 @@ the tutorial's step time over our matmul time, the ratio ours would reach if eve
 matmuls cost nothing. A ceiling below the target means loop engineering cannot reach it. Run
 with ``PYTHONPATH=.`` or after ``pip install -e .``.
 
-CUDA mode (for a GPU session; the graph path has never run) first trains 20 steps eagerly and as
+CUDA mode (for a GPU session) first trains 20 steps eagerly and as
 one CUDA graph from the same seed and reports how far apart the weights end, then times the
 trainer eagerly, as a graph, and the tutorial loop (ms per step).
 """

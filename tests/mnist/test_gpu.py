@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from gantheory.metrics.parzen import parzen_protocol
-from gantheory.mnist.trainer import Trainer
+from gantheory.mnist.trainer import Trainer, configure_process
 from tests.mnist.tiny import tiny
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -87,10 +87,19 @@ def test_graph_noise_is_not_repeated():
     assert _max_weight_diff(ref, t) > 100 * GRAPH_ATOL
 
 
-def test_tf32_is_off_after_building_a_cuda_trainer():
-    torch.backends.cuda.matmul.allow_tf32 = True
-    Trainer(tiny(device="cuda"), _images(), torch.device("cuda"))
-    assert torch.backends.cuda.matmul.allow_tf32 is False
+def test_a_cuda_run_turns_tf32_off_and_the_trainer_alone_changes_no_global_state():
+    # configure_process (what a run calls) owns the process-wide settings; the constructor does
+    # not touch them (the first assertion is the negative control for the second)
+    cfg = tiny(device="cuda")
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        Trainer(cfg, _images(), torch.device("cuda"))
+        assert torch.backends.cuda.matmul.allow_tf32 is True
+        configure_process(cfg)
+        assert torch.backends.cuda.matmul.allow_tf32 is False
+        assert torch.backends.cudnn.allow_tf32 is False
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = False
 
 
 def test_parzen_on_gpu_matches_cpu():
