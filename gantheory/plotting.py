@@ -32,21 +32,56 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
 
 
 def plot_discriminator(xs: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d_star: np.ndarray,
-                       d_curves: Sequence[np.ndarray] = (), title: str = "", ax=None):
-    """p_data, p_g, D* and trained D(x) curves on one axis (Figure 1 style)."""
+                       d_curves: Sequence[np.ndarray] = (), title: str = "", ax=None, *,
+                       region: tuple[float, float] | None = None,
+                       region_label: str = "region compared", status: str | None = None):
+    """p_data, p_g, D* and trained D(x) curves on one axis (Figure 1 style).
+
+    ``region`` (lo, hi) draws the compared region's edges as thin grey lines, in the legend as
+    ``region_label``; ``status`` ("PASS", "FAIL", ...) goes through :func:`mark_status`.
+    """
     fig, ax = (ax.figure, ax) if ax is not None else subplots(figsize=(7, 4))
     ax.plot(xs, p_data, "k:", lw=2, label="p_data")
     ax.plot(xs, p_g, "g-", lw=1.5, label="p_g")
     ax.plot(xs, d_star, color="tab:red", lw=1, label="D* = p_data / (p_data + p_g)")
     for i, d in enumerate(d_curves):
         ax.plot(xs, d, "b--", lw=1, alpha=0.8, label="trained D (one per seed)" if i == 0 else None)
+    if region is not None:
+        for i, edge in enumerate(region):
+            ax.axvline(edge, color="grey", lw=0.5, label=region_label if i == 0 else None)
     ax.set_xlabel("x")
+    ax.set_ylabel("density; D(x)")
     ax.set_ylim(-0.02, max(1.02, float(np.max(p_data)) * 1.05, float(np.max(p_g)) * 1.05))
     ax.legend(loc="upper right", fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
+    if status is not None:
+        mark_status(fig, status)
     fig.tight_layout()
     return fig
+
+
+#: The label of the shaded band :func:`plot_curves` draws around a median over seeds.
+BAND_LABEL = "10-90% of seeds (shaded)"
+
+
+def mark_status(fig, status: str) -> None:
+    """Say a claim's outcome on its figure: ``[STATUS]`` after the title (the figure's suptitle,
+    else the first axis's title), and for FAIL also a red "FAIL" box in the top-left corner, so
+    a failed claim's plot cannot be mistaken for a passing one. Idempotent."""
+    tag = f"[{status}]"
+    sup_text = getattr(fig, "_suptitle", None)  # Figure.get_suptitle needs matplotlib 3.8
+    sup = sup_text.get_text() if sup_text is not None else ""
+    if sup:
+        if tag not in sup:
+            sup_text.set_text(f"{sup} {tag}")
+    elif fig.axes:
+        ax = fig.axes[0]
+        if tag not in ax.get_title():
+            ax.set_title(f"{ax.get_title()} {tag}".strip(), fontsize=10)
+    if status == "FAIL" and not any(t.get_text() == "FAIL" for t in fig.texts):
+        fig.text(0.01, 0.99, "FAIL", color="white", fontsize=11, fontweight="bold", ha="left",
+                 va="top", bbox=dict(facecolor="tab:red", edgecolor="none", pad=3))
 
 
 def plot_curves(steps: np.ndarray, curves: dict[str, np.ndarray], *, ylabel: str,
@@ -58,6 +93,7 @@ def plot_curves(steps: np.ndarray, curves: dict[str, np.ndarray], *, ylabel: str
     optionally maps an entry to a matplotlib line style (e.g. "--" for curves that overlap).
     """
     fig, ax = (ax.figure, ax) if ax is not None else subplots(figsize=(7, 4))
+    band = False
     for label, y in curves.items():
         y = np.asarray(y)
         xs = steps[label] if isinstance(steps, dict) else steps
@@ -66,7 +102,10 @@ def plot_curves(steps: np.ndarray, curves: dict[str, np.ndarray], *, ylabel: str
             med = np.median(y, axis=1)
             lo, hi = np.percentile(y, [10, 90], axis=1)
             (line,) = ax.plot(xs, med, ls, label=f"{label} (median, {y.shape[1]} seeds)")
-            ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2)
+            # one legend entry explains every band (each takes its line's colour)
+            ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2,
+                            label=None if band else BAND_LABEL)
+            band = True
         else:
             ax.plot(xs, y.reshape(len(xs), -1), ls, label=label)
     if bound is not None:
@@ -140,6 +179,7 @@ def plot_convergence(jsd_curves: dict[str, np.ndarray], snapshots: dict[str, dic
         ax.plot(s["x"], s["p_g"], "g-", lw=1.2, label="p_g, last step")
         ax.set_xlim(float(s["x"][0]) + 3, float(s["x"][-1]) - 3)
         ax.set_xlabel("x")
+        ax.set_ylabel("density")
         ax.set_title(name, fontsize=9)
         ax.legend(fontsize=8)
     if title:
@@ -167,6 +207,10 @@ def plot_sample_densities(xs: np.ndarray, p_data: np.ndarray, samples: np.ndarra
         ax.set_ylim(0, 2.5 * float(np.max(p_data)))
         ax.set_title(labels[i] if labels else f"seed {i}", fontsize=8)
         ax.tick_params(labelsize=7)
+        if i % cols == 0:
+            ax.set_ylabel("density", fontsize=8)
+        if i + cols >= n:
+            ax.set_xlabel("x", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -209,12 +253,27 @@ def plot_figure1(xs: np.ndarray, p_data: np.ndarray, panels: Sequence[dict], *, 
     return fig
 
 
-def plot_sigma_curve(curves: dict[str, list[dict]], ax=None):
-    """Parzen validation log-likelihood against sigma, one line per sample set (log x axis)."""
+def plot_sigma_curve(curves: dict[str, list[dict]], ax=None,
+                     chosen: dict[str, float] | None = None):
+    """Parzen validation log-likelihood against sigma, one line per sample set (log x axis).
+
+    ``chosen[label]`` is the sigma the protocol chose for that set (the result's ``sigma``);
+    without it, the sigma of the curve's highest validation log-likelihood, which is the
+    protocol's rule. Each chosen point is ringed, and the first set's also gets a dashed line
+    and its value, all in the legend.
+    """
     fig, ax = (ax.figure, ax) if ax is not None else subplots(figsize=(6, 4))
-    for label, curve in curves.items():
-        ax.plot([c["sigma"] for c in curve], [c["valid_mean_ll"] for c in curve], "o-", ms=3,
-                label=label)
+    for i, (label, curve) in enumerate(curves.items()):
+        sig = [c["sigma"] for c in curve]
+        ll = [c["valid_mean_ll"] for c in curve]
+        (line,) = ax.plot(sig, ll, "o-", ms=3, label=label)
+        best = (chosen or {}).get(label, sig[int(np.argmax(ll))])
+        j = int(np.argmin(np.abs(np.log(sig) - math.log(best))))
+        ax.plot([sig[j]], [ll[j]], "o", ms=10, mfc="none", mec=line.get_color(), mew=1.5,
+                label="chosen sigma (best on validation)" if i == 0 else None)
+        if i == 0:
+            ax.axvline(best, color=line.get_color(), ls="--", lw=0.8,
+                       label=f"{label}: sigma = {best:.3g}")
     ax.set_xscale("log")
     ax.set_xlabel("Parzen window width sigma")
     ax.set_ylabel("mean validation log-likelihood (nats)")

@@ -155,7 +155,9 @@ def run_parzen(args, samples, data) -> dict:
 
         curves = {"G": result.sigma_curve}
         curves.update({k: v["sigma_curve"] for k, v in out.get("references", {}).items()})
-        out["figure"] = str(save_figure(plot_sigma_curve(curves), args.plot))
+        chosen = {"G": result.sigma}
+        chosen.update({k: v["sigma"] for k, v in out.get("references", {}).items()})
+        out["figure"] = str(save_figure(plot_sigma_curve(curves, chosen=chosen), args.plot))
     return out
 
 
