@@ -111,7 +111,7 @@ def jsd(lw_data: torch.Tensor, lw_g: torch.Tensor) -> torch.Tensor:
                   + (torch.exp(lw_g) * (lw_g - lm)).sum())
 
 
-def functional_gradient(lw_g: torch.Tensor, d_logit: torch.Tensor) -> torch.Tensor:
+def functional_gradient(d_logit: torch.Tensor) -> torch.Tensor:
     r""":math:`\partial V / \partial w_g = \log(1 - D) = -\mathrm{softplus}(l)` at fixed D."""
     return -softplus(d_logit)
 
@@ -157,7 +157,7 @@ def descend(lw_data: torch.Tensor, lw_g0: torch.Tensor, *, steps: int, eta: floa
     worst = {"autograd_vs_functional": 0.0, "envelope": 0.0}
     for _ in range(steps):
         d_logit = d_star_logit(lw_data, lw_g)  # D <- D*_G exactly (the inner loop at its limit)
-        phi = functional_gradient(lw_g, d_logit)
+        phi = functional_gradient(d_logit)
         for key, val in gradient_checks(lw_data, lw_g, d_logit, phi).items():
             worst[key] = max(worst[key], val)
         lw_g = mirror_step(lw_g, phi, eta)  # p_g <- a step that lowers C(G)

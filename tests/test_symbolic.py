@@ -72,12 +72,25 @@ def test_wrong_maximiser_fails(wrong):
     assert not der.details["checks"]["f_prime_vanishes_at_candidate"]
 
 
-def test_maximiser_beats_a_fine_grid():
-    """a/(a+b) against a brute-force argmax of a log y + b log(1-y) on 10^6 points of (0, 1)."""
-    av, bv = 0.3, 1.7
-    ys = np.linspace(1e-6, 1 - 1e-6, 1_000_001)
+def test_derived_d_star_is_the_brute_force_maximiser(derivations):
+    """At a few x, D*(x) from the derivation's expression and from the library's oracle both
+    equal the argmax of p_data(x) log y + p_g(x) log(1 - y) over 10^6 points of (0, 1)."""
+    from gantheory import Normal, optimal_discriminator
+
+    pd, pg = Normal(0.0, 1.0), Normal(1.0, 1.5)
+    expr = derivations["optimal_discriminator"].details["d_star"]
+    derived = sp.lambdify(sp.symbols("p_data p_g", positive=True), expr, "numpy")
+    oracle = optimal_discriminator(pd, pg)
+    ys = np.linspace(1e-6, 1 - 1e-6, 1_000_001)  # spacing 1e-6: the argmax is within 1e-6
+    for x in (-2.0, 0.0, 0.5, 3.0):
+        av, bv = float(pd.pdf(x)), float(pg.pdf(x))
+        best = ys[np.argmax(av * np.log(ys) + bv * np.log1p(-ys))]
+        assert abs(derived(av, bv) - best) <= 1e-6
+        assert abs(float(oracle(x)) - best) <= 1e-6
+    # negative control: the wrong maximiser b/(a + b) is far from the brute-force argmax
+    av, bv = float(pd.pdf(0.0)), float(pg.pdf(0.0))
     best = ys[np.argmax(av * np.log(ys) + bv * np.log1p(-ys))]
-    assert abs(best - av / (av + bv)) < 2e-6
+    assert abs(bv / (av + bv) - best) > 0.1
 
 
 @pytest.mark.parametrize("wrong", [q / (p + q), sp.Rational(1, 2)], ids=["q/(p+q)", "1/2"])

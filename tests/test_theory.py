@@ -47,10 +47,27 @@ def test_criterion_minimum_only_at_p_g_equal_p_data_seeded():
     assert min(cs) == pytest.approx(-LOG4, abs=ACCURACY)
 
 
-@given(density_pairs())
-def test_criterion_is_value_at_d_star(pq):
-    p, q = pq
-    assert virtual_training_criterion(p, q) == value(optimal_discriminator(p, q), p, q)
+@pytest.mark.parametrize("overlap", [0.0, 0.1, 0.5, 0.9, 1.0])
+def test_criterion_matches_its_closed_form_for_shifted_uniforms(overlap):
+    # p_data = U(0, 1), p_g = U(1 - o, 2 - o). On the overlap (length o) both densities are 1 and
+    # D* = 1/2; elsewhere D* = 1 on p_data's part and 0 on p_g's, where each log term is log 1.
+    # So C(G) = o log(1/2) + o log(1/2) = -o log 4 (and JSD = (1 - o) log 2).
+    o = overlap
+    p, q = parse_density("uniform(0,1)"), parse_density(f"uniform({1 - o},{2 - o})")
+    assert virtual_training_criterion(p, q) == pytest.approx(-o * LOG4, abs=ACCURACY)
+    assert jsd(p, q) == pytest.approx((1 - o) * math.log(2), abs=ACCURACY)
+
+
+@pytest.mark.parametrize("w", [0.0, 0.2, 0.5, 1.0])
+def test_criterion_matches_its_closed_form_when_p_g_puts_mass_off_p_data(w):
+    # p_data = U(0, 1), p_g = w U(0, 1) + (1 - w) U(2, 3). On [0, 1] D* = 1/(1 + w), not 1/2;
+    # on [2, 3] D* = 0 and p_g's term is log 1 = 0. So
+    # C(G) = log(1/(1 + w)) + w log(w/(1 + w)) = w log w - (1 + w) log(1 + w).
+    p = parse_density("uniform(0,1)")
+    q = parse_density("uniform(2,3)") if w == 0 else parse_density(
+        f"mixture({w}*uniform(0,1)+{1 - w}*uniform(2,3))") if w < 1 else p
+    closed = (w * math.log(w) if w > 0 else 0.0) - (1 + w) * math.log(1 + w)
+    assert virtual_training_criterion(p, q) == pytest.approx(closed, abs=ACCURACY)
 
 
 @given(density_pairs(), discriminators())

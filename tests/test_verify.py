@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,41 @@ def test_verify_all_writes_a_report(tmp_path):
     assert not [p for p in (tmp_path / "rep").iterdir() if p.name.startswith(".")]  # no temp files
     # written through a temporary file, yet readable like any other output (not mkstemp's 0600)
     assert {p.stat().st_mode & 0o777 for p in (tmp_path / "rep").iterdir()} == {0o644}
+
+
+def test_a_study_prints_reported_and_is_left_out_of_the_count_and_exit_status(capsys):
+    # symbolic passes; k_steps (a study, at a seconds-long size) asserts nothing
+    assert main(["symbolic", "k_steps", "--seeds", "2", "--steps", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "k_steps: REPORTED" in out and "k_steps: PASS" not in out
+    assert out.strip().splitlines()[-1] == "1 of 1 claims passed; 1 study reported."
+
+
+def test_a_study_does_not_rescue_a_failed_claim(capsys):
+    code = main(["optimal_d", "k_steps", "--seeds", "1", "--steps", "20"])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "optimal_d: FAIL" in out and "  FAIL reason: " in out and "k_steps: REPORTED" in out
+    assert out.strip().splitlines()[-1] == "0 of 1 claims passed; 1 study reported."
+
+
+def test_study_json_says_kind_study(capsys):
+    assert main(["k_steps", "--seeds", "2", "--steps", "10", "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert obj["kind"] == "study" and obj["status"] == "REPORTED" and obj["passed"] is None
+
+
+def test_report_mode_writes_every_figure(tmp_path):
+    code = main(["saturation", "convergence", "--report", str(tmp_path), "--seeds", "3",
+                 "--steps", "60", "--set", "d_pretrain=20", "--set", "parametric_steps=10",
+                 "--set", "n_eval=500", "--set", "grid=1001", "--set", "convexity_pairs=2",
+                 "--set", "losses=minimax,non_saturating", "--set", "n_grid=21"])
+    assert code in (0, 1)  # 60 steps are too few for saturation to pass; files are the point
+    for name in ("saturation.png", "saturation_costs.png", "convergence.png",
+                 "convergence_parametric.png", "report.md", "results.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["claim"] for r in results] == ["saturation", "convergence"]
+    assert results[1]["passed"] is True
+    assert sorted(Path(f).name for f in results[0]["figures"]) == ["saturation.png",
+                                                                   "saturation_costs.png"]

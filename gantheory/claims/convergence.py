@@ -12,19 +12,22 @@ space, gradient steps on C(G) drive p_g to p_data.
     test on random pairs), and the grid JSD must match the quadrature JSD of the continuous
     densities at the start.
 
-(b) Parameter space (reported, not asserted). The paper warns the argument does not cover a
+(b) Parameter space: a study inside the claim, REPORTED and not part of its verdict (its
+    numbers sit under ``metrics["parametric"]`` with ``"status": "REPORTED"``). The paper warns the argument does not cover a
     network's parameters. A small MLP generator (1 -> 16 -> 16 -> 1, ReLU, z ~ N(0, 1)) is
     trained by Algorithm 1 on a well separated bimodal p_data across ``seeds`` seeds; per seed we
     report the modes covered and the JSD, estimated from ``n_eval`` samples of G by
     :func:`gantheory.stats.histogram_jsd` (binned plug-in; its floor, measured on samples of
     p_data itself, is reported beside it).
+
+The module follows the claim protocol (:mod:`gantheory.claims.registry`): :func:`measure`,
+the pure :func:`verdict` (function space only), :func:`report` and :func:`plot`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -38,13 +41,14 @@ from ..stats import histogram_jsd
 from ..theory import LOG4
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import LegacyResult as ClaimResult, register
+from .registry import BYTES_PER_GRID_POINT, Report, Verdict, register_claim, training_bytes
 
 # JSD_{t+1} <= JSD_t + MONO_TOL: the grid JSD is a float64 sum of n = 4001 terms whose absolute
 # values sum to at most ~1, so its rounding error is below n * eps ~ 9e-13; 1e-12 covers that,
 # while a real increase (a wrong sign, a wrong D) is of order the JSD itself.
 MONO_TOL = 1e-12
-# Final JSD on the grid below 1e-6 nats (the issue's bar; exact convergence reaches ~1e-16).
+# Final JSD on the grid below 1e-6 nats (exact convergence reaches ~1e-16; a D that is not D*
+# or a wrong-signed step stays above 1e-3).
 DEFAULT_TARGET_JSD = 1e-6
 # Grid vs quadrature JSD of the continuous densities: the grid covers +-10 sigma of every
 # component and the Riemann sum of a smooth, rapidly decaying integrand is spectrally accurate;
@@ -97,17 +101,21 @@ class ConvergenceConfig:
                      self.multimodal_p_g, self.parametric_p_data):
             parse_density(spec)
 
+    def memory_bytes(self) -> dict[str, int]:
+        return {"grid": BYTES_PER_GRID_POINT * self.grid,
+                "seeds": training_bytes(self.seeds, self.batch, max(self.g_hidden, self.d_hidden)),
+                "n_eval": 8 * 8 * self.seeds * self.n_eval}  # G's samples, bins, mode masks
+
 
 def function_space_case(p_data_spec: str, p_g_spec: str, cfg: ConvergenceConfig) -> dict:
-    """Mirror descent on C(G) for one (p_data, initial p_g) pair, with every check's numbers."""
+    """Mirror descent on C(G) for one (p_data, initial p_g) pair: every check's numbers, and the
+    densities (arrays, under ``"densities"``) for the plot."""
     p_data, p_g0 = parse_density(p_data_spec), parse_density(p_g_spec)
     grid = fs.grid_for(p_data, p_g0, n=cfg.grid)
     lw_data, lw_g0 = fs.log_masses(p_data, grid), fs.log_masses(p_g0, grid)
     quad0 = jsd_quad(p_data, p_g0)
     run = fs.descend(lw_data, lw_g0, steps=cfg.steps, eta=cfg.eta)
     j = run["jsd"]
-    increases = np.diff(j)
-    theorem1 = float(np.max(np.abs(run["criterion"] + LOG4 - 2 * j)))
     below = np.nonzero(j < cfg.target_jsd)[0]
     # midpoint convexity of C in p_g on random pairs of grid densities
     gen = torch.Generator().manual_seed(0)
@@ -119,29 +127,45 @@ def function_space_case(p_data_spec: str, p_g_spec: str, cfg: ConvergenceConfig)
         gap = float(fs.criterion(lw_data, mid)) - 0.5 * float(fs.criterion(lw_data, a)
                                                               + fs.criterion(lw_data, b))
         worst_convex = max(worst_convex, gap)
-    res = {
+    return {
         "p_data": str(p_data), "p_g_initial": str(p_g0), "grid": [grid.lo, grid.hi, grid.n],
         "jsd_initial_grid": float(j[0]), "jsd_initial_quadrature": quad0,
         "grid_vs_quadrature": abs(float(j[0]) - quad0), "jsd_final": float(j[-1]),
         "first_step_below_target": int(below[0]) if below.size else None,
-        "max_increase": float(np.max(increases)), "theorem1_residual": theorem1,
+        "max_increase": float(np.max(np.diff(j))) if j.size > 1 else -math.inf,
+        "theorem1_residual": float(np.max(np.abs(run["criterion"] + LOG4 - 2 * j))),
         "grad_autograd_vs_functional": run["grad_check"]["autograd_vs_functional"],
         "grad_envelope": run["grad_check"]["envelope"], "convexity_worst_gap": worst_convex,
-        "jsd_curve": j.tolist(),
+        "jsd_curve": j,
+        "densities": {"x": grid.x.numpy(), "p_data": np.exp(lw_data.numpy()) / grid.dx,
+                      "p_g0": np.exp(lw_g0.numpy()) / grid.dx,
+                      "p_g": np.exp(run["lw_g"].numpy()) / grid.dx},
     }
-    res["monotone"] = bool(res["max_increase"] <= MONO_TOL)
-    res["holds"] = bool(res["monotone"] and res["jsd_final"] < cfg.target_jsd
-                        and res["grid_vs_quadrature"] <= GRID_TOL and theorem1 <= GRID_TOL
-                        and res["grad_autograd_vs_functional"] <= GRAD_RTOL
-                        and res["grad_envelope"] <= GRAD_RTOL and worst_convex <= CONVEX_TOL)
-    res["_plot"] = {"x": grid.x.numpy(), "p_data": np.exp(lw_data.numpy()) / grid.dx,
-                    "p_g0": np.exp(lw_g0.numpy()) / grid.dx,
-                    "p_g": np.exp(run["lw_g"].numpy()) / grid.dx}
-    return res
+
+
+def case_checks(c: dict, cfg: ConvergenceConfig) -> dict[str, tuple[bool, str]]:
+    """Pure: one function-space case's numbers against the tolerances."""
+    return {
+        "monotone": (c["max_increase"] <= MONO_TOL,
+                     f"JSD increased by {c['max_increase']:.1e} in a step (tol {MONO_TOL:g})"),
+        "converges": (c["jsd_final"] < cfg.target_jsd,
+                      f"final JSD {c['jsd_final']:.1e} >= {cfg.target_jsd:g}"),
+        "grid_vs_quadrature": (c["grid_vs_quadrature"] <= GRID_TOL,
+                               f"grid vs quadrature JSD {c['grid_vs_quadrature']:.1e}"),
+        "theorem1_on_grid": (c["theorem1_residual"] <= GRID_TOL,
+                             f"C + log 4 - 2 JSD = {c['theorem1_residual']:.1e}"),
+        "autograd_gradient": (c["grad_autograd_vs_functional"] <= GRAD_RTOL,
+                              f"autograd vs functional {c['grad_autograd_vs_functional']:.1e}"),
+        "envelope": (c["grad_envelope"] <= GRAD_RTOL,
+                     f"envelope identity off by {c['grad_envelope']:.1e} (D is not D*)"),
+        "convex": (c["convexity_worst_gap"] <= CONVEX_TOL,
+                   f"midpoint convexity gap {c['convexity_worst_gap']:.1e}"),
+    }
 
 
 def parametric_study(cfg: ConvergenceConfig) -> dict:
-    """A small MLP generator on a well separated bimodal p_data: modes covered and JSD per seed."""
+    """A small MLP generator on a well separated bimodal p_data: modes covered and JSD per seed
+    (a study: reported, never decided on); G's samples under ``"samples"`` for the plot."""
     p_data = parse_density(cfg.parametric_p_data)
     seeds = list(range(cfg.seeds))
     tcfg = Train1DConfig(p_data=cfg.parametric_p_data, generator="mlp", z="normal",
@@ -177,45 +201,39 @@ def parametric_study(cfg: ConvergenceConfig) -> dict:
         "seeds_covering_one_mode": int(np.sum(n_cov == 1)),
         "seeds_covering_no_mode": int(np.sum(n_cov == 0)),
         "seeds_with_jsd_below_0.01": int(np.sum(est < 0.01)),
-        "_samples": x,
+        "samples": x,
     }
 
 
-@register("convergence", "Proposition 2: if G and D have enough capacity, D reaches D*_G at each "
-          "step and p_g is updated to improve C(G), then p_g converges to p_data.",
-          ConvergenceConfig, quick={"grid": 501, "steps": 40, "seeds": 1, "parametric_steps": 10,
-                                    "n_eval": 500, "convexity_pairs": 2})
-def run(cfg: ConvergenceConfig) -> ClaimResult:
-    """Function-space descent on C(G) with D = D* (asserted), and a small network (reported)."""
-    cfg.check()
+@dataclass(frozen=True)
+class ConvergenceMeasurement:
+    cases: dict  # "unimodal", "multimodal" -> function_space_case()
+    parametric: dict  # parametric_study(): the study, outside the verdict
+    seeds: list = field(default_factory=list)
+
+
+def measure(cfg: ConvergenceConfig) -> ConvergenceMeasurement:
+    """Function-space descent on C(G) with D = D* for both cases, and the parametric study."""
     cases = {"unimodal": function_space_case(cfg.unimodal_p_data, cfg.unimodal_p_g, cfg),
              "multimodal": function_space_case(cfg.multimodal_p_data, cfg.multimodal_p_g, cfg)}
-    par = parametric_study(cfg)
-    passed = all(c["holds"] for c in cases.values())
-    figures = []
-    if cfg.plot:
-        from ..plotting import plot_convergence, plot_sample_densities, save_figure
+    return ConvergenceMeasurement(cases, parametric_study(cfg), list(range(cfg.seeds)))
 
-        fig = plot_convergence({k: np.asarray(c["jsd_curve"]) for k, c in cases.items()},
-                               {k: c["_plot"] for k, c in cases.items()}, bound=cfg.target_jsd,
-                               title=f"Proposition 2 in function space: D = D*, mirror descent "
-                                     f"on C(G), eta = {cfg.eta}")
-        figures.append(save_figure(fig, cfg.plot))
-        p_data = parse_density(cfg.parametric_p_data)
-        comps = p_data.components()
-        xs = np.linspace(min(c.mu - 6 * c.sigma for c in comps),
-                         max(c.mu + 6 * c.sigma for c in comps), 600)
-        labels = [f"seed {s}: {m} mode(s), JSD~{j:.2f}" for s, (m, j) in
-                  enumerate(zip(par["modes_covered_per_seed"], par["jsd_estimate_per_seed"]))]
-        fig = plot_sample_densities(xs, p_data.pdf(xs), par["_samples"], labels=labels,
-                                    title=f"Parameter space (outside Proposition 2): "
-                                          f"{par['generator']}; p_data dotted, histogram of "
-                                          f"G's samples green")
-        p = Path(cfg.plot)
-        figures.append(save_figure(fig, p.with_name(f"{p.stem}_parametric{p.suffix}")))
-    for c in cases.values():
-        c.pop("_plot")
-    par.pop("_samples")
+
+def verdict(m: ConvergenceMeasurement, cfg: ConvergenceConfig) -> Verdict:
+    """Function space only: the parametric study is reported and never part of the verdict."""
+    return Verdict.from_checks({f"{name}.{check}": res for name, c in m.cases.items()
+                                for check, res in case_checks(c, cfg).items()})
+
+
+def report(m: ConvergenceMeasurement, cfg: ConvergenceConfig) -> Report:
+    cases = {}
+    for name, c in m.cases.items():
+        checks = case_checks(c, cfg)
+        cases[name] = {**{k: v for k, v in c.items() if k != "densities"},
+                       "monotone": checks["monotone"][0],
+                       "holds": all(ok for ok, _ in checks.values())}
+    par = {"kind": "study", "status": "REPORTED", "in_verdict": False,
+           **{k: v for k, v in m.parametric.items() if k != "samples"}}
     lines = []
     for name, c in cases.items():
         lines.append(
@@ -224,18 +242,48 @@ def run(cfg: ConvergenceConfig) -> ClaimResult:
             f"{c['first_step_below_target']}); largest step-to-step increase "
             f"{c['max_increase']:.1e} (tol {MONO_TOL:g}); grid vs quadrature JSD "
             f"{c['grid_vs_quadrature']:.0e}; autograd checks "
-            f"{c['grad_autograd_vs_functional']:.0e},"
-            f" envelope {c['grad_envelope']:.0e}; convexity gap {c['convexity_worst_gap']:.0e}")
+            f"{c['grad_autograd_vs_functional']:.0e}, envelope {c['grad_envelope']:.0e}; "
+            f"convexity gap {c['convexity_worst_gap']:.0e}")
     lines.append(
-        f"parametric (reported, not asserted): {par['generator']} on {par['p_data']}, "
-        f"{cfg.seeds} seeds: all modes covered by {par['seeds_covering_all_modes']}, one mode by "
-        f"{par['seeds_covering_one_mode']}, none by {par['seeds_covering_no_mode']}; estimated "
-        f"JSD median {par['jsd_estimate_median']:.3f} (per seed "
-        f"{min(par['jsd_estimate_per_seed']):.3f}..{max(par['jsd_estimate_per_seed']):.3f}; "
-        f"estimator floor {par['jsd_estimator_floor']:.4f}); {par['jsd_estimator']}")
+        f"parametric study (REPORTED, not part of the verdict): {par['generator']} on "
+        f"{par['p_data']}, {cfg.seeds} seeds: all modes covered by "
+        f"{par['seeds_covering_all_modes']}, one mode by {par['seeds_covering_one_mode']}, none "
+        f"by {par['seeds_covering_no_mode']}; estimated JSD median "
+        f"{par['jsd_estimate_median']:.3f} (per seed {min(par['jsd_estimate_per_seed']):.3f}.."
+        f"{max(par['jsd_estimate_per_seed']):.3f}; estimator floor "
+        f"{par['jsd_estimator_floor']:.4f}); {par['jsd_estimator']}")
     metrics = {"function_space": cases, "eta": cfg.eta, "steps": cfg.steps, "parametric": par}
     tolerances = {"monotone_abs": MONO_TOL, "target_jsd": cfg.target_jsd,
                   "grid_vs_quadrature_abs": GRID_TOL, "grad_rtol": GRAD_RTOL,
                   "convexity_abs": CONVEX_TOL, "mode_min_fraction": MODE_MIN_FRACTION}
-    return ClaimResult("convergence", passed, "", jsonable(metrics), tolerances,
-                       list(range(cfg.seeds)), figures=figures, lines=lines)
+    return Report(jsonable(metrics), tolerances, tuple(lines))
+
+
+def plot(m: ConvergenceMeasurement, cfg: ConvergenceConfig, v: Verdict) -> dict:
+    from ..plotting import plot_convergence, plot_sample_densities
+
+    status = "PASS" if v.passed else "FAIL"
+    main = plot_convergence({k: np.asarray(c["jsd_curve"]) for k, c in m.cases.items()},
+                            {k: c["densities"] for k, c in m.cases.items()}, bound=cfg.target_jsd,
+                            title=f"Proposition 2 in function space: D = D*, mirror descent on "
+                                  f"C(G), eta = {cfg.eta} [{status}]")
+    par = m.parametric
+    p_data = parse_density(cfg.parametric_p_data)
+    comps = p_data.components()
+    xs = np.linspace(min(c.mu - 6 * c.sigma for c in comps),
+                     max(c.mu + 6 * c.sigma for c in comps), 600)
+    labels = [f"seed {s}: {n} mode(s), JSD~{j:.2f}" for s, (n, j) in
+              enumerate(zip(par["modes_covered_per_seed"], par["jsd_estimate_per_seed"]))]
+    study = plot_sample_densities(xs, p_data.pdf(xs), par["samples"], labels=labels,
+                                  title=f"Parameter space, a study outside Proposition 2 "
+                                        f"[REPORTED]: {par['generator']}; p_data dotted, "
+                                        f"histogram of G's samples green")
+    return {"": main, "parametric": study}
+
+
+register_claim(
+    "convergence", "Proposition 2: if G and D have enough capacity, D reaches D*_G at each step "
+    "and p_g is updated to improve C(G), then p_g converges to p_data.", ConvergenceConfig,
+    measure=measure, verdict=verdict, report=report, plot=plot,
+    quick={"grid": 501, "steps": 40, "seeds": 1, "parametric_steps": 10, "n_eval": 500,
+           "convexity_pairs": 2})

@@ -38,7 +38,7 @@ from ..errors import ConfigError
 from ..util.io import jsonable
 from .registry import Report, Verdict, register_claim
 
-# Closed forms and autograd agree to 1e-10 (the bound). Every quantity is O(1) and is a
+# Closed forms and autograd must agree to 1e-10. Every quantity is O(1) and is a
 # handful of float64 operations either way, so the measured gap is ~1e-16; 1e-10 leaves six
 # orders for the quadrature of the instance-noise field (epsabs 1e-14) and its 80-node
 # Gauss-Hermite counterpart.

@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,7 +22,8 @@ from ..divergences import jsd
 from ..errors import ConfigError
 from ..theory import LOG4, virtual_training_criterion
 from ..oned.train import Train1DConfig, train_1d
-from .registry import LegacyResult as ClaimResult, register
+from ..util.io import jsonable
+from .registry import Report, Verdict, register_claim, training_bytes
 
 # |C(G) - (-log 4 + 2 JSD)|: both sides are quadratures with per-piece absolute tolerance 1e-14
 # over a few hundred pieces; 1e-9 is the toolkit's promised accuracy (see docs/theory.md).
@@ -82,13 +84,28 @@ class GlobalOptimumConfig:
         if not self.bound > 0:
             raise ConfigError(f"bound must be > 0, got {self.bound}")
 
+    def memory_bytes(self) -> dict[str, int]:
+        return {"seeds": training_bytes(self.seeds, self.batch, 32)}  # D is 1 -> 32 -> 32 -> 1
 
-@register("global_optimum", "Theorem 1: C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_data || p_g); "
-          "its global minimum -log 4 is reached if and only if p_g = p_data.", GlobalOptimumConfig,
-          quick={"seeds": 1, "steps": 50, "n_random_pairs": 2})
-def run(cfg: GlobalOptimumConfig) -> ClaimResult:
+
+@dataclass(frozen=True)
+class GlobalOptimumMeasurement:
+    """(a) the identity over the sweep and (b) the trained GAN's exact C(G_t) + log 4 = 2 JSD."""
+
+    identity_errs: np.ndarray  # |C(G) - (-log 4 + 2 JSD)| per pair of the sweep
+    pairs: list  # per pair: p_data, p_g, C, jsd
+    c_equal_excess: float  # C(G) + log 4 at p_g = p_data
+    distinct_excess: np.ndarray  # C(G) + log 4 on the distinct pairs with JSD >= DISTINCT_MIN_JSD
+    steps: np.ndarray  # (T,) recorded steps of the GAN
+    two_jsd: np.ndarray  # (T, S) C(G_t) + log 4 from the trainer's exact JSD record
+    final_excess: np.ndarray  # (S,) final C(G) + log 4 by adaptive quadrature
+    final_mu: np.ndarray
+    final_sigma: np.ndarray
+    seeds: list = field(default_factory=list)
+
+
+def measure(cfg: GlobalOptimumConfig) -> GlobalOptimumMeasurement:
     """The identity over a sweep of pairs, then C(G_t) of a trained GAN tracked to -log 4."""
-    cfg.check()
     errs, excess, rows = [], [], []
     for p, q in sweep_pairs(cfg.n_random_pairs):
         c, j = virtual_training_criterion(p, q), jsd(p, q)
@@ -97,50 +114,81 @@ def run(cfg: GlobalOptimumConfig) -> ClaimResult:
         if not p.same_as(q) and j >= DISTINCT_MIN_JSD:
             excess.append(c + LOG4)
     c_equal = virtual_training_criterion(Normal(0, 1), Normal(0, 1))
-    identity_ok = max(errs) <= IDENTITY_TOL
-    minimum_ok = abs(c_equal + LOG4) <= IDENTITY_TOL and min(excess) > IDENTITY_TOL
 
     train_cfg = Train1DConfig(p_data=cfg.p_data, generator="affine", z="normal",
                               g_shift=cfg.g_shift, g_scale=cfg.g_scale, k=cfg.k, steps=cfg.steps,
                               batch=cfg.batch, lr_d=cfg.lr, lr_g=cfg.lr,
                               lr_final_ratio=cfg.lr_final_ratio, update="alternating")
     seeds = list(range(cfg.seeds))
-    run_ = train_1d(train_cfg, seeds)
-    two_jsd = 2 * run_.jsd  # (T, S) = C(G_t) + log 4
+    run = train_1d(train_cfg, seeds)
     p_data = parse_density(cfg.p_data)
     final_c = [virtual_training_criterion(p_data, Normal(float(m), float(s)))
-               for m, s in zip(run_.p_g_mu[-1], run_.p_g_sigma[-1])]  # by quadrature, not GL
-    final_excess = [c + LOG4 for c in final_c]
-    training_ok = all(e <= cfg.bound for e in final_excess)
+               for m, s in zip(run.p_g_mu[-1], run.p_g_sigma[-1])]  # by quadrature, not GL
+    return GlobalOptimumMeasurement(
+        identity_errs=np.asarray(errs), pairs=rows, c_equal_excess=c_equal + LOG4,
+        distinct_excess=np.asarray(excess), steps=run.steps, two_jsd=2 * run.jsd,
+        final_excess=np.asarray(final_c) + LOG4, final_mu=run.p_g_mu[-1],
+        final_sigma=run.p_g_sigma[-1], seeds=seeds)
 
-    figures = []
-    if cfg.plot:
-        from ..plotting import plot_curves, save_figure
 
-        fig = plot_curves(run_.steps, {"2 JSD(p_data || p_g) = C(G) + log 4":
-                                       np.maximum(two_jsd, 1e-16)},
-                          ylabel="C(G_t) + log 4", bound=cfg.bound,
-                          title=f"Theorem 1: Algorithm 1 (k={cfg.k}), affine G, exact p_g")
-        figures.append(save_figure(fig, cfg.plot))
+def verdict(m: GlobalOptimumMeasurement, cfg: GlobalOptimumConfig) -> Verdict:
+    """The identity on every pair, the minimum only at p_g = p_data, every seed's 2 JSD small."""
+    worst = float(np.max(m.identity_errs))
+    smallest = float(np.min(m.distinct_excess)) if m.distinct_excess.size else math.inf
+    final = float(np.max(m.final_excess))
+    return Verdict.from_checks({
+        "identity": (worst <= IDENTITY_TOL,
+                     f"max |C(G) - (-log 4 + 2 JSD)| = {worst:.2e} > {IDENTITY_TOL:g}"),
+        "minimum_at_p_g_equal_p_data": (abs(m.c_equal_excess) <= IDENTITY_TOL,
+                                        f"C(G) + log 4 = {m.c_equal_excess:.2e} at p_g = p_data"),
+        "minimum_only_there": (smallest > IDENTITY_TOL,
+                               f"C(G) + log 4 = {smallest:.2e} on a distinct pair (not > 0)"),
+        "training_reaches_minimum": (final <= cfg.bound,
+                                     f"final 2 JSD {final:.2e} > bound {cfg.bound:g}"),
+    })
+
+
+def report(m: GlobalOptimumMeasurement, cfg: GlobalOptimumConfig) -> Report:
+    worst, initial = float(np.max(m.identity_errs)), float(m.two_jsd[0, 0])
+    smallest = float(np.min(m.distinct_excess)) if m.distinct_excess.size else None
+    final = [float(e) for e in m.final_excess]
     metrics = {
-        "identity_max_abs_err": max(errs), "n_pairs": len(errs),
-        "c_at_p_g_equal_p_data_plus_log4": c_equal + LOG4,
-        "min_excess_distinct_pairs": min(excess),
-        "final_two_jsd_per_seed": final_excess, "final_two_jsd_max": max(final_excess),
-        "initial_two_jsd": float(two_jsd[0, 0]),
-        "final_p_g_mu": run_.p_g_mu[-1].tolist(), "final_p_g_sigma": run_.p_g_sigma[-1].tolist(),
+        "identity_max_abs_err": worst, "n_pairs": len(m.identity_errs),
+        "c_at_p_g_equal_p_data_plus_log4": m.c_equal_excess,
+        "min_excess_distinct_pairs": smallest,
+        "final_two_jsd_per_seed": final, "final_two_jsd_max": max(final),
+        "initial_two_jsd": initial,
+        "final_p_g_mu": m.final_mu.tolist(), "final_p_g_sigma": m.final_sigma.tolist(),
         "p_g_is_exact": "affine G(z) = a z + b on z ~ N(0,1): p_g = N(b, a^2) exactly",
-        "k": cfg.k, "steps": cfg.steps, "pairs": rows,
+        "k": cfg.k, "steps": cfg.steps, "pairs": m.pairs,
     }
-    lines = [
-        f"identity over {len(errs)} pairs: max |C(G) - (-log 4 + 2 JSD)| = {max(errs):.2e} "
-        f"(bound {IDENTITY_TOL:g})",
-        f"C(G) + log 4 at p_g = p_data: {c_equal + LOG4:.2e}; smallest over distinct pairs: "
-        f"{min(excess):.3e} (> 0)",
+    lines = (
+        f"identity over {len(m.identity_errs)} pairs: max |C(G) - (-log 4 + 2 JSD)| = "
+        f"{worst:.2e} (bound {IDENTITY_TOL:g})",
+        f"C(G) + log 4 at p_g = p_data: {m.c_equal_excess:.2e}; smallest over distinct pairs: "
+        + (f"{smallest:.3e} (> 0)" if smallest is not None else "none in the sweep"),
         f"trained GAN (Algorithm 1, k={cfg.k}, {cfg.steps} steps; p_g exact: affine G on "
-        f"N(0,1) noise): 2 JSD {float(two_jsd[0, 0]):.3f} -> "
-        f"{', '.join(f'{e:.2e}' for e in final_excess)} (bound {cfg.bound:g})",
-    ]
-    return ClaimResult("global_optimum", identity_ok and minimum_ok and training_ok, "", metrics,
-                       {"identity_abs": IDENTITY_TOL, "distinct_min_jsd": DISTINCT_MIN_JSD,
-                        "final_two_jsd": cfg.bound}, seeds, figures=figures, lines=lines)
+        f"N(0,1) noise): 2 JSD {initial:.3f} -> {', '.join(f'{e:.2e}' for e in final)} "
+        f"(bound {cfg.bound:g})",
+    )
+    tolerances = {"identity_abs": IDENTITY_TOL, "distinct_min_jsd": DISTINCT_MIN_JSD,
+                  "final_two_jsd": cfg.bound}
+    return Report(jsonable(metrics), tolerances, lines)
+
+
+def plot(m: GlobalOptimumMeasurement, cfg: GlobalOptimumConfig, v: Verdict) -> dict:
+    from ..plotting import plot_curves
+
+    status = "PASS" if v.passed else "FAIL"
+    fig = plot_curves(m.steps, {"2 JSD(p_data || p_g) = C(G) + log 4":
+                                np.maximum(m.two_jsd, 1e-16)},
+                      ylabel="C(G_t) + log 4", bound=cfg.bound,
+                      title=f"Theorem 1: Algorithm 1 (k={cfg.k}), affine G, exact p_g [{status}]")
+    return {"": fig}
+
+
+register_claim(
+    "global_optimum", "Theorem 1: C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_data || p_g); its "
+    "global minimum -log 4 is reached if and only if p_g = p_data.", GlobalOptimumConfig,
+    measure=measure, verdict=verdict, report=report, plot=plot,
+    quick={"seeds": 1, "steps": 50, "n_random_pairs": 2})

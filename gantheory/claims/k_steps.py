@@ -13,14 +13,17 @@ Reported per arm: the rate of seeds whose final JSD is below ``success_jsd`` wit
 interval, the median final JSD with a distribution-free 95% interval, and the steps until the JSD
 first falls below ``success_jsd``, counted in G steps and in D steps (k per iteration); pairwise,
 Fisher's exact test on the rates and Mann-Whitney tests on the steps (in D steps only up to the
-common horizon, ``steps`` times the smallest k, since the arms stop after different D work). A study reports what was seen; it does not pass or fail on
-its outcome.
+common horizon, ``steps`` times the smallest k, since the arms stop after different D work).
+
+A study reports what was seen; it does not pass or fail on its outcome: it is registered with
+``kind="study"`` and no verdict, prints REPORTED, and ``verify all`` leaves it out of the pass
+count and the exit status. Protocol: :func:`measure`, :func:`report`, :func:`plot`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -31,7 +34,7 @@ from ..stats import (fisher_greater, mannwhitney_faster, median_interval,
                      rate_summary, steps_to_success)
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import LegacyResult as ClaimResult, register
+from .registry import Report, Verdict, register_claim, training_bytes
 
 # Success: final JSD below 0.01 nats (p_g's mean within ~0.3 sigma of p_data's): far above the
 # jitter of a converged run (~1e-4) and far below a run that is still travelling (~0.1 - 0.5).
@@ -68,6 +71,9 @@ class KStepsConfig:
         if not 0 < self.success_jsd < math.log(2):
             raise ConfigError(f"success_jsd must lie in (0, log 2), got {self.success_jsd}")
 
+    def memory_bytes(self) -> dict[str, int]:
+        return {"seeds": training_bytes(self.seeds, self.batch, self.d_hidden)}  # arms in turn
+
     def ks(self) -> list[int]:
         try:
             return [int(v) for v in str(self.k_values).split(",") if v.strip()]
@@ -81,21 +87,23 @@ class KStepsConfig:
         return arms + ([("simultaneous", "simultaneous", 1)] if self.simultaneous else [])
 
 
-
 def _fmt_ci(med, lo, hi) -> str:
     f = lambda v: "never" if not np.isfinite(v) else f"{v:.0f}"  # noqa: E731
     return f"{f(med)} [{f(lo)}, {f(hi)}]"
 
 
-@register("k_steps", "Algorithm 1 takes k steps of D per step of G (the paper used k = 1); the "
-          "paper's MNIST code updated both players simultaneously. Study: k in {1, 5}, "
-          "alternating vs simultaneous, on the same 1-D task.", KStepsConfig, kind="study",
-          quick={"seeds": 2, "steps": 10})
-def run(cfg: KStepsConfig) -> ClaimResult:
-    """Train every arm over the same seeds and report success rates and speeds with intervals."""
-    cfg.check()
+@dataclass(frozen=True)
+class KStepsMeasurement:
+    """Per arm (label -> ...): the update order, k, recorded steps and (T, S) exact JSD curves."""
+
+    arms: dict  # label -> {"update", "k", "steps", "jsd"}
+    seeds: list = field(default_factory=list)
+
+
+def measure(cfg: KStepsConfig) -> KStepsMeasurement:
+    """Train every arm over the same seeds."""
     seeds = list(range(cfg.seeds))
-    arms, curves, t_g = {}, {}, {}
+    arms = {}
     for label, update, k in cfg.arms():
         tcfg = Train1DConfig(p_data=cfg.p_data, generator="affine", z="normal",
                              g_shift=cfg.g_shift, g_scale=cfg.g_scale, d_hidden=cfg.d_hidden,
@@ -103,22 +111,29 @@ def run(cfg: KStepsConfig) -> ClaimResult:
                              steps=cfg.steps, batch=cfg.batch, optimizer=cfg.optimizer,
                              lr_d=cfg.lr, lr_g=cfg.lr, momentum=cfg.momentum,
                              record_every=cfg.record_every)
-        run_ = train_1d(tcfg, seeds)
-        final = run_.jsd[-1]
-        t = steps_to_success(run_.steps, run_.jsd, cfg.success_jsd)
+        run = train_1d(tcfg, seeds)
+        arms[label] = {"update": update, "k": k, "steps": run.steps, "jsd": run.jsd}
+    return KStepsMeasurement(arms, seeds)
+
+
+def summarise(m: KStepsMeasurement, cfg: KStepsConfig) -> dict:
+    """Pure: per-arm rates, medians and intervals, and the pairwise tests against the first arm."""
+    arms, t_g = {}, {}
+    for label, a in m.arms.items():
+        final, k = a["jsd"][-1], a["k"]
+        t = steps_to_success(a["steps"], a["jsd"], cfg.success_jsd)
         success = np.nan_to_num(final, nan=np.inf) < cfg.success_jsd
         fin_med, fin_lo, fin_hi = median_interval(np.nan_to_num(final, nan=np.inf))
         g_med, g_lo, g_hi = median_interval(t)
-        arms[label] = dict(rate_summary(success), update=update, k=k,
-                           final_jsd=jsonable(final), final_jsd_median=fin_med,
-                           final_jsd_median_ci95=jsonable([fin_lo, fin_hi]),
-                           steps_to_success=jsonable(t),
-                           g_steps_to_success_median=jsonable([g_med])[0],
-                           g_steps_to_success_median_ci95=jsonable([g_lo, g_hi]),
-                           d_steps_to_success_median=jsonable([g_med * k])[0],
-                           d_steps_to_success_median_ci95=jsonable([g_lo * k, g_hi * k]),
+        arms[label] = dict(rate_summary(success), update=a["update"], k=k,
+                           final_jsd=final, final_jsd_median=fin_med,
+                           final_jsd_median_ci95=[fin_lo, fin_hi], steps_to_success=t,
+                           g_steps_to_success_median=g_med,
+                           g_steps_to_success_median_ci95=[g_lo, g_hi],
+                           d_steps_to_success_median=g_med * k,
+                           d_steps_to_success_median_ci95=[g_lo * k, g_hi * k],
                            d_steps_per_g_step=k)
-        curves[label], t_g[label] = (run_.steps, run_.jsd), t
+        t_g[label] = t
     labels = list(arms)
     base = labels[0]
     # Arms with different k stop after different amounts of D work; steps to success in D steps
@@ -139,34 +154,26 @@ def run(cfg: KStepsConfig) -> ClaimResult:
             "mannwhitney_fewer_d_steps_p": mannwhitney_faster(t_d[other], t_d[base]),
             "mannwhitney_more_d_steps_p": mannwhitney_faster(t_d[base], t_d[other]),
         }
-    figures = []
-    if cfg.plot:
-        from ..plotting import subplots
+    return {"arms": arms, "comparisons": comparisons, "horizon": horizon, "t_g": t_g}
 
-        from ..plotting import plot_curves, save_figure
 
-        fig, (ax1, ax2) = subplots(1, 2, figsize=(12, 4))
-        data = {lab: np.maximum(np.nan_to_num(c[1], nan=math.log(2)), 1e-8)
-                for lab, c in curves.items()}
-        plot_curves({lab: c[0] for lab, c in curves.items()}, data, ylabel="JSD(p_data || p_g)",
-                    bound=cfg.success_jsd, ax=ax1, xlabel="G steps",
-                    title=f"k_steps study: {cfg.seeds} seeds per arm")
-        plot_curves({lab: c[0] * arms[lab]["k"] for lab, c in curves.items()}, data,
-                    ylabel="JSD(p_data || p_g)", bound=cfg.success_jsd, ax=ax2,
-                    xlabel="D steps (k per iteration)", title="the same runs against D's work")
-        figures.append(save_figure(fig, cfg.plot))
+def report(m: KStepsMeasurement, cfg: KStepsConfig) -> Report:
+    s = summarise(m, cfg)
+    arms, comparisons, horizon = s["arms"], s["comparisons"], s["horizon"]
     lines = [f"task: p_data {cfg.p_data}, affine G from N({cfg.g_shift}, {cfg.g_scale}^2) on "
              f"N(0,1) noise (exact JSD), ReLU D, {cfg.loss}, {cfg.optimizer} lr {cfg.lr}, "
              f"batch {cfg.batch}, {cfg.steps} G steps; success = final JSD < {cfg.success_jsd:g}"]
+    ci = lambda v: v if np.isfinite(v) else float("inf")  # noqa: E731
     for lab, a in arms.items():
         lo, hi = a["wilson95"]
+        t = s["t_g"][lab]
         lines.append(
             f"{lab}: {a['successes']}/{a['n']} succeed, rate {a['rate']:.2f} [95% Wilson "
             f"{lo:.2f}, {hi:.2f}] (final JSD < {cfg.success_jsd:g}); median final JSD "
-            f"{a['final_jsd_median']:.1e} [{a['final_jsd_median_ci95'][0] or float('inf'):.1e}, "
-            f"{a['final_jsd_median_ci95'][1] or float('inf'):.1e}]; steps to first reach JSD < "
-            f"{cfg.success_jsd:g}, median [95% CI]: G {_fmt_ci(*median_interval(t_g[lab]))}, D "
-            f"{_fmt_ci(*median_interval(t_g[lab] * a['k']))}; within {horizon} D steps "
+            f"{a['final_jsd_median']:.1e} [{ci(a['final_jsd_median_ci95'][0]):.1e}, "
+            f"{ci(a['final_jsd_median_ci95'][1]):.1e}]; steps to first reach JSD < "
+            f"{cfg.success_jsd:g}, median [95% CI]: G {_fmt_ci(*median_interval(t))}, D "
+            f"{_fmt_ci(*median_interval(t * a['k']))}; within {horizon} D steps "
             f"{a['successes_within_d_horizon']}/{a['n']}")
     for name, c in comparisons.items():
         lines.append(f"{name}: Fisher p (rate higher) {c['fisher_rate']['p_greater']:.2g}, "
@@ -177,5 +184,26 @@ def run(cfg: KStepsConfig) -> ClaimResult:
                      f"{c['mannwhitney_more_d_steps_p']:.2g}")
     metrics = {"arms": arms, "comparisons": comparisons, "success_jsd": cfg.success_jsd,
                "task": lines[0], "jsd": "exact: affine G on N(0,1) noise, p_g = N(b, a^2)"}
-    return ClaimResult("k_steps", True, "", jsonable(metrics), {"success_jsd": cfg.success_jsd},
-                       seeds, figures=figures, lines=lines)
+    return Report(jsonable(metrics), {"success_jsd": cfg.success_jsd}, tuple(lines))
+
+
+def plot(m: KStepsMeasurement, cfg: KStepsConfig, v: Verdict | None) -> dict:
+    from ..plotting import plot_curves, subplots
+
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(12, 4))
+    data = {lab: np.maximum(np.nan_to_num(a["jsd"], nan=math.log(2)), 1e-8)
+            for lab, a in m.arms.items()}
+    plot_curves({lab: a["steps"] for lab, a in m.arms.items()}, data,
+                ylabel="JSD(p_data || p_g)", bound=cfg.success_jsd, ax=ax1, xlabel="G steps",
+                title=f"k_steps study [REPORTED]: {cfg.seeds} seeds per arm")
+    plot_curves({lab: a["steps"] * a["k"] for lab, a in m.arms.items()}, data,
+                ylabel="JSD(p_data || p_g)", bound=cfg.success_jsd, ax=ax2,
+                xlabel="D steps (k per iteration)", title="the same runs against D's work")
+    return {"": fig}
+
+
+register_claim(
+    "k_steps", "Algorithm 1 takes k steps of D per step of G (the paper used k = 1); the paper's "
+    "MNIST code updated both players simultaneously. Study: k in {1, 5}, alternating vs "
+    "simultaneous, on the same 1-D task.", KStepsConfig, measure=measure, report=report,
+    plot=plot, kind="study", quick={"seeds": 2, "steps": 10})

@@ -143,14 +143,86 @@ def _save_figures(figs: dict, plot: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# -- memory: a request is refused before anything is allocated ----------------------------------
+
+# The most memory one claim may ask for. Every claim at its defaults needs under 250 MB (peak
+# RSS over the interpreter's, measured); 2 GiB is about ten times that, fits the smallest
+# machine the toolkit targets (a laptop or a 2-core CI runner with a few GiB free) beside the
+# interpreter, torch and the figures, and refuses the typos (a grid of 10^8 points, 10^9 seeds)
+# that would otherwise grow until the operating system kills the process.
+MEMORY_LIMIT = 2 * 1024**3
+# float64 arrays of one seed's (samples x width) that 1-D training holds at once: forward and
+# backward of D on real and fake and of G, the optimisers' state and temporaries. Calibrated on
+# peak RSS at 1,000 seeds (0.34 MB a seed for k_steps at batch 64, width 16; 0.9 MB for
+# global_optimum at batch 128; 0.8 MB for optimal_d at batch 512): 24 arrays over-estimate each.
+ARRAYS_PER_SAMPLE = 24
+# One seed's exact-JSD record (jsd_normal_batch: ~70 panels a component, 16 nodes, ~10 arrays).
+RECORD_BYTES_PER_SEED = 200_000
+# A grid point of a claim that evaluates densities and discriminators on a grid: ~30 float64
+# arrays (a grid of 10^8 points was measured at 23.8 GB, 238 bytes a point).
+BYTES_PER_GRID_POINT = 256
+
+
+def training_bytes(seeds: int, samples: int, width: int) -> int:
+    """Estimated bytes to train ``seeds`` 1-D GANs (or discriminators) on minibatches of
+    ``samples`` through layers ``width`` wide (see :data:`ARRAYS_PER_SAMPLE`)."""
+    return int(seeds) * (int(samples) * max(int(width), 1) * 8 * ARRAYS_PER_SAMPLE
+                         + RECORD_BYTES_PER_SEED)
+
+
+def memory_terms(cfg: Any) -> dict[str, int]:
+    """Estimated bytes of a claim's run, as ``{parameter: bytes}`` (the parameter a term grows
+    with names it in the refusal). A config's own ``memory_bytes()`` is used when it has one;
+    otherwise a generic estimate from the fields it has (``grid``, ``seeds``, ``batch``,
+    ``hidden``)."""
+    own = getattr(cfg, "memory_bytes", None)
+    if callable(own):
+        return {k: int(v) for k, v in own().items()}
+    get = lambda k, d=1: getattr(cfg, k, d) if isinstance(getattr(cfg, k, d), int) else d  # noqa: E731
+    terms = {}
+    if hasattr(cfg, "grid"):
+        terms["grid"] = BYTES_PER_GRID_POINT * get("grid")
+    if hasattr(cfg, "seeds"):
+        width = max(get("hidden", 0), get("d_hidden", 0), get("g_hidden", 0), 1)
+        terms["seeds"] = training_bytes(get("seeds"), get("batch"), width)
+    return terms
+
+
+def _gib(n: float) -> str:
+    return f"{n / 1024**3:.3g} GiB" if n >= 1024**3 / 10 else f"{n / 1024**2:.3g} MiB"
+
+
+def check_memory(name: str, cfg: Any, limit: int = MEMORY_LIMIT) -> int:
+    """Raise :class:`~gantheory.errors.ConfigError` naming the parameter when the estimate of
+    :func:`memory_terms` exceeds ``limit``; return the estimate."""
+    from ..errors import ConfigError
+
+    terms = memory_terms(cfg)
+    total = sum(terms.values())
+    if total > limit:
+        param = max(terms, key=terms.get)
+        raise ConfigError(
+            f"claim {name}: {param}={getattr(cfg, param, '?')} needs an estimated "
+            f"{_gib(total)} of memory, above the limit of {_gib(limit)} "
+            f"(gantheory.claims.registry.MEMORY_LIMIT); lower {param}")
+    return total
+
+
+def check_config(name: str, cfg: Any) -> None:
+    """Everything that can be refused before computing: the config's own ``check()`` and the
+    memory estimate."""
+    if hasattr(cfg, "check"):
+        cfg.check()
+    check_memory(name, cfg)
+
+
 def run_claim(name: str, cfg: Any) -> ClaimResult:
     """Measure, decide, report and (when ``cfg.plot`` is set) plot the claim ``name``."""
     from ..util.versions import versions
 
     claim = REGISTRY[name]
     t0 = time.perf_counter()
-    if hasattr(cfg, "check"):
-        cfg.check()
+    check_config(name, cfg)
     m = claim.measure(cfg)
     verdict = claim.verdict(m, cfg) if claim.verdict is not None else None
     rep = claim.report(m, cfg)
@@ -165,49 +237,3 @@ def run_claim(name: str, cfg: Any) -> ClaimResult:
         seeds=tuple(int(s) for s in getattr(m, "seeds", ()) or ()),
         wall_s=round(time.perf_counter() - t0, 3), versions=versions(), figures=figures,
         lines=tuple(rep.lines))
-
-
-# -- transition: claims not yet split into measure/verdict/report --------------------------------
-
-@dataclass(frozen=True)
-class _Legacy:
-    seeds: list
-    passed: bool
-    metrics: dict
-    tolerances: dict
-    figures: list
-    lines: list
-
-
-def register(name: str, statement: str, config: type, *, kind: str = "claim",
-             quick: dict | None = None):
-    """Old-style decorator for ``run(cfg) -> _LegacyResult``; to be removed once every claim
-    follows the protocol."""
-
-    def deco(run):
-        def measure(cfg):
-            r = run(cfg)
-            return _Legacy(r.seeds, r.passed, r.metrics, r.tolerances, r.figures, r.lines)
-
-        verdict = (lambda m, cfg: Verdict(bool(m.passed), () if m.passed else ("see lines",))) \
-            if kind == "claim" else None
-        register_claim(name, statement, config, measure=measure, verdict=verdict,
-                       report=lambda m, cfg: Report(m.metrics, m.tolerances, tuple(m.lines)),
-                       kind=kind, quick=quick)
-        return run
-
-    return deco
-
-
-@dataclass
-class LegacyResult:
-    """What an old-style ``run(cfg)`` returns (transition only)."""
-
-    claim: str
-    passed: bool
-    statement: str
-    metrics: dict
-    tolerances: dict
-    seeds: list
-    figures: list = field(default_factory=list)
-    lines: list = field(default_factory=list)

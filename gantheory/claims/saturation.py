@@ -20,6 +20,8 @@ Three parts, all of which must hold:
     D* = 1/2, logit 0), and along b (a = sigma) it vanishes only at b = mu and points toward
     p_data on either side (root found by brentq). For ``maximum_likelihood`` it is exactly
     (b - mu) / sigma^2, the b-gradient of KL(p_data || p_g), since E_{p_g}[p_data/p_g] = 1.
+    This part holds for any generator cost that decreases in the logit (at D = D*_G the logit is
+    log p_data - log p_g), e.g. -tanh(l); a cost increasing in l fails ``points_to_p_data``.
 
 (c) Empirical. From a poor start (p_g = N(g_shift, g_scale^2), far from p_data; D trained alone
     for ``d_pretrain`` steps first, so it rejects the fakes confidently), ``seeds`` independent
@@ -30,17 +32,21 @@ Three parts, all of which must hold:
     estimate of :func:`gantheory.stats.histogram_jsd` instead (stated in the output). A seed
     succeeds when its final JSD is below ``success_jsd``; its steps to success are the first
     recorded step with JSD below ``success_jsd`` (never: censored). The claim holds when
-    non_saturating succeeds more often than minimax (Fisher's exact test, one-sided,
-    p < ``alpha``) or sooner (one-sided Mann-Whitney U on the steps to success, p < ``alpha``).
+    non_saturating succeeds more often than minimax by the one primary test, Fisher's exact test
+    (one-sided, p < ``alpha``). A one-sided Mann-Whitney U test on the steps to success (did
+    non_saturating get there sooner?) is reported beside it and is not part of the verdict.
+
+The module follows the claim protocol (:mod:`gantheory.claims.registry`): :func:`measure`
+computes, :func:`verdict` decides from the numbers alone, :func:`report` formats, :func:`plot`
+draws.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Callable, Literal
 
 import numpy as np
 import torch
@@ -56,7 +62,7 @@ from ..stats import (fisher_greater, histogram_jsd, mannwhitney_faster,
 from ..theory import optimal_discriminator
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import LegacyResult as ClaimResult, register
+from .registry import Report, Verdict, register_claim, training_bytes
 
 # (a) autograd, closed form and sympy agree to 1e-8 relative: the closed form for
 # maximum_likelihood, -d/(1-d), forms 1 - d from d = sigmoid(l), which loses up to 6 digits at
@@ -74,11 +80,15 @@ QUAD_RTOL = 1e-9
 # brentq's root of the b-gradient must sit at b = mu to 1e-8 (xtol 1e-12 plus quadrature error).
 ROOT_TOL = 1e-8
 GH_NODES = 100
+# Noise draws a seed for the start state (D(G(z)) and each loss's gradient norm before training).
+START_SAMPLES = 4096
 # (c) Success: final JSD(p_data || p_g) below 0.01 nats, i.e. p_g's mean within ~0.3 sigma of
 # p_data's; a stalled generator stays at JSD ~ log 2 = 0.693 (disjoint), so the threshold sits
 # far from both the converged jitter (~1e-4) and the stall.
 DEFAULT_SUCCESS_JSD = 0.01
-# One test decides the claim: a 1% chance of passing on noise alone.
+# Part (c) has one primary test, Fisher's exact test on the success rates (one-sided), at
+# alpha = 0.01: a 1% chance of passing on noise alone. The Mann-Whitney test on the steps to
+# success is reported beside it, never OR-ed into the verdict (that would double the false passes).
 DEFAULT_ALPHA = 0.01
 
 
@@ -125,6 +135,12 @@ class SaturationConfig:
         if self.generator == "affine" and not isinstance(parse_density(self.p_data), Normal):
             raise ConfigError("the affine generator needs a Normal p_data (exact JSD)")
         parse_density(self.p_data)
+
+    def memory_bytes(self) -> dict[str, int]:
+        # arms train one after another; the start state evaluates D on 4,096 noise draws a seed
+        samples = max(self.batch, START_SAMPLES, self.n_eval if self.generator == "mlp" else 0)
+        return {"seeds": training_bytes(self.seeds, samples, max(self.d_hidden, self.g_hidden)),
+                "n_grid": 64 * self.n_grid * len(GENERATOR_LOSSES)}
 
     def loss_names(self) -> list[str]:
         return [s.strip() for s in self.losses.split(",") if s.strip()]
@@ -183,6 +199,18 @@ def analytic_gradients(n_grid: int = 201) -> dict:
 # ---------------------------------------------------------------------------------------------
 # (b) the common fixed point
 
+Cost = Callable[[torch.Tensor], torch.Tensor]  # per-sample generator cost J(l) of D's logit l
+
+
+def named_cost(name: str) -> Cost:
+    """The library's generator loss ``name`` as a per-sample cost of the logit."""
+    return lambda l: losses.generator_loss(l[..., None], name)  # one sample per "batch" of 1
+
+
+# dJ/dl of the library's losses in closed form, from l (for the quadrature cross-check)
+_DJ_DL = {"minimax": lambda l: -special.expit(l), "non_saturating": lambda l: -special.expit(-l),
+          "maximum_likelihood": lambda l: -math.exp(l)}  # -d, -(1 - d), -d / (1 - d)
+
 
 @functools.lru_cache(maxsize=4)
 def _gh_nodes(n: int = GH_NODES) -> tuple[torch.Tensor, torch.Tensor]:
@@ -191,8 +219,14 @@ def _gh_nodes(n: int = GH_NODES) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.as_tensor(z), torch.as_tensor(w / math.sqrt(2 * math.pi))
 
 
-def expected_gradient_gh(p_data: Normal, a: float, b: float, loss: str) -> np.ndarray:
+def _cost(loss: str | Cost) -> Cost:
+    return named_cost(loss) if isinstance(loss, str) else loss
+
+
+def expected_gradient_gh(p_data: Normal, a: float, b: float, loss: str | Cost) -> np.ndarray:
     r"""E_z[grad_(a,b) J(D*(a z + b))] with D* = D*_G frozen at p_g = N(b, a^2), by autograd.
+
+    ``loss`` is a library loss name or any per-sample cost J(l) of the logit.
 
     .. math:: \nabla_{a,b}\, E_z\, J\big(l(a z + b)\big), \qquad
               l(x) = \log p_{data}(x) - \log p_g(x)\ \text{(held fixed)}
@@ -201,24 +235,31 @@ def expected_gradient_gh(p_data: Normal, a: float, b: float, loss: str) -> np.nd
     z, w = _gh_nodes()
     theta = torch.tensor([a, b], dtype=torch.float64, requires_grad=True)
     x = theta[0] * z + theta[1]
-    cost = losses.generator_loss(d_star.logit(x)[:, None], loss)  # per node
+    cost = _cost(loss)(d_star.logit(x))  # per node
     (g,) = torch.autograd.grad((w * cost).sum(), theta)
     return g.numpy()
 
 
-def expected_gradient_quad(p_data: Normal, a: float, b: float, loss: str) -> np.ndarray:
-    """The same expectation by scipy quadrature of the closed-form integrand (no autograd)."""
+def expected_gradient_quad(p_data: Normal, a: float, b: float, loss: str | Cost) -> np.ndarray:
+    """The same expectation by scipy quadrature of the closed-form integrand (no autograd for the
+    library's losses; for another cost, dJ/dl alone comes from autograd at each point)."""
     mu, s = p_data.mu, p_data.sigma
+    if isinstance(loss, str):
+        dj_dl_of = _DJ_DL[loss]
+    else:
+        def dj_dl_of(l: float) -> float:
+            t = torch.tensor(l, dtype=torch.float64, requires_grad=True)
+            (g,) = torch.autograd.grad(loss(t), t)
+            return float(g)
 
     def parts(z: float) -> tuple[float, float]:
         x = a * z + b
         l = (-0.5 * ((x - mu) / s) ** 2 - math.log(s)) \
             - (-0.5 * ((x - b) / a) ** 2 - math.log(abs(a)))  # log p_data - log p_g
         dl_dx = -(x - mu) / s**2 + (x - b) / a**2
-        dj_dl = {"minimax": -special.expit(l), "non_saturating": -special.expit(-l),
-                 "maximum_likelihood": -math.exp(l)}[loss]  # -d, -(1 - d), -d / (1 - d)
         pz = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-        return pz * dj_dl * dl_dx * z, pz * dj_dl * dl_dx
+        g = pz * dj_dl_of(l) * dl_dx
+        return g * z, g
 
     kw = dict(epsabs=1e-13, epsrel=1e-12, limit=200)
     ga = integrate.quad(lambda z: parts(z)[0], -40, 40, **kw)[0]
@@ -226,33 +267,51 @@ def expected_gradient_quad(p_data: Normal, a: float, b: float, loss: str) -> np.
     return np.array([ga, gb])
 
 
-def fixed_point_check(p_data: Normal, names: list[str]) -> dict:
-    """(b): zero expected gradient at p_g = p_data, the b-root at mu, signs, GH vs quadrature."""
+def fixed_point_check(p_data: Normal, costs: list[str] | dict[str, str | Cost]) -> dict:
+    """(b)'s numbers per cost: the expected gradient at p_g = p_data, the b-gradient on either
+    side of mu (Gauss-Hermite and quadrature), brentq's root, and whether descent points to
+    p_data. ``costs``: library loss names, or ``{label: name or per-sample cost}``. Decisions are
+    :func:`fixed_point_holds`'s."""
+    costs = {c: c for c in costs} if not isinstance(costs, dict) else costs
     mu, s = p_data.mu, p_data.sigma
     delta = 0.5 * s
     out = {}
-    for name in names:
-        at_opt = expected_gradient_gh(p_data, s, mu, name)
-        sides = {side: expected_gradient_gh(p_data, s, mu + sgn * delta, name)
+    for name, cost in costs.items():
+        at_opt = expected_gradient_gh(p_data, s, mu, cost)
+        sides = {side: expected_gradient_gh(p_data, s, mu + sgn * delta, cost)
                  for side, sgn in (("left", -1), ("right", 1))}
-        quad = {side: expected_gradient_quad(p_data, s, mu + sgn * delta, name)
+        quad = {side: expected_gradient_quad(p_data, s, mu + sgn * delta, cost)
                 for side, sgn in (("left", -1), ("right", 1))}
-        scale = max(np.max(np.abs(v)) for v in sides.values())
-        quad_err = max(float(np.max(np.abs(sides[k] - quad[k]))) / scale for k in sides)
-        root = optimize.brentq(lambda bb: expected_gradient_gh(p_data, s, bb, name)[1],
+        scale = max(np.max(np.abs(v)) for v in sides.values()) or 1.0
+        quad_err = float(max(np.max(np.abs(sides[k] - quad[k])) / scale for k in sides))
+        root = optimize.brentq(lambda bb: expected_gradient_gh(p_data, s, bb, cost)[1],
                                mu - delta, mu + delta, xtol=1e-12)
         res = {"grad_at_p_g_equal_p_data": at_opt.tolist(),
                "grad_b_left": float(sides["left"][1]), "grad_b_right": float(sides["right"][1]),
-               "gh_vs_quad_rel_err": quad_err, "b_root": root, "b_root_err": abs(root - mu)}
-        # descent (-grad) moves b toward mu from both sides
-        res["points_to_p_data"] = bool(sides["left"][1] < 0 < sides["right"][1])
-        if name == "maximum_likelihood":  # exactly the b-gradient of KL(p_data || p_g)
+               "gh_vs_quad_rel_err": quad_err, "b_root": root, "b_root_err": abs(root - mu),
+               # descent (-grad) moves b toward mu from both sides
+               "points_to_p_data": bool(sides["left"][1] < 0 < sides["right"][1])}
+        if cost == "maximum_likelihood":  # exactly the b-gradient of KL(p_data || p_g)
             res["ml_minus_kl_gradient"] = float(abs(sides["right"][1] - delta / s**2))
-        res["holds"] = bool(np.max(np.abs(at_opt)) <= FIXED_POINT_TOL and res["points_to_p_data"]
-                            and quad_err <= QUAD_RTOL and res["b_root_err"] <= ROOT_TOL
-                            and res.get("ml_minus_kl_gradient", 0.0) <= QUAD_RTOL * delta / s**2)
+            res["kl_gradient_scale"] = delta / s**2
         out[name] = res
     return out
+
+
+def fixed_point_holds(res: dict) -> tuple[bool, str]:
+    """Pure: one cost's (b) numbers against the tolerances -> (ok, why not)."""
+    fails = []
+    if np.max(np.abs(res["grad_at_p_g_equal_p_data"])) > FIXED_POINT_TOL:
+        fails.append("gradient at p_g = p_data is not 0")
+    if not res["points_to_p_data"]:
+        fails.append("descent moves p_g away from p_data")
+    if res["gh_vs_quad_rel_err"] > QUAD_RTOL:
+        fails.append(f"Gauss-Hermite vs quadrature {res['gh_vs_quad_rel_err']:.1e}")
+    if res["b_root_err"] > ROOT_TOL:
+        fails.append(f"b-root off mu by {res['b_root_err']:.1e}")
+    if res.get("ml_minus_kl_gradient", 0.0) > QUAD_RTOL * res.get("kl_gradient_scale", 1.0):
+        fails.append("maximum_likelihood's gradient is not KL's")
+    return not fails, "; ".join(fails)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,7 +330,7 @@ def start_state(cfg: SaturationConfig, seeds: list[int], names: list[str]) -> di
     arm's starting point.
     """
     run = train_1d(replace(train_config(cfg), steps=0), seeds)
-    z = _eval_z(seeds, 4096)
+    z = _eval_z(seeds, START_SAMPLES)
     out = {}
     with torch.no_grad():
         out["d_fake"] = torch.sigmoid(run.D(run.G(z))).mean(dim=(1, 2)).numpy()
@@ -302,120 +361,169 @@ def train_arm(cfg: SaturationConfig, loss: str, seeds: list[int]):
                                           f"+- 5 sd, {cfg.n_eval} samples per seed")
 
 
-
-def _extra_figure(plot: str, suffix: str) -> str:
-    p = Path(plot)
-    return str(p.with_name(f"{p.stem}_{suffix}{p.suffix}"))
+# ---------------------------------------------------------------------------------------------
+# the protocol
 
 
-@register("saturation", "Section 3: early in training, when D rejects the fakes confidently, "
-          "log(1 - D(G(z))) saturates; maximising log D(G(z)) instead has the same fixed point "
-          "and much stronger gradients early on.", SaturationConfig,
-          quick={"seeds": 4, "steps": 40, "d_pretrain": 20, "n_grid": 21,
-                 "losses": "minimax,non_saturating"})
-def run(cfg: SaturationConfig) -> ClaimResult:
+@dataclass(frozen=True)
+class SaturationMeasurement:
+    """Everything measured; no decision taken."""
+
+    analytic: dict  # analytic_gradients(): grids, costs and gradients three ways, sympy limits
+    fixed_point_p_data: Normal
+    fixed_point: dict  # fixed_point_check() per loss
+    start: dict  # start_state(): per-seed D(G(z)) and gradient norms
+    steps: np.ndarray  # (T,) recorded steps, shared by every arm
+    curves: dict  # loss -> (T, S) JSD(p_data || p_g)
+    jsd_estimator: str
+    seeds: list = field(default_factory=list)
+
+
+def measure(cfg: SaturationConfig) -> SaturationMeasurement:
     """Gradients vs D(G(z)), the common fixed point, and training from a poor start per loss."""
-    cfg.check()
     names = cfg.loss_names()
     seeds = list(range(cfg.seeds))
-    ana = analytic_gradients(cfg.n_grid)
-    lo, hi = 0, -1  # ends of the grid: d = D_MIN and 1 - D_MIN
-    mm_end = abs(float(ana["grad_autograd"]["minimax"][lo]))
-    ns_end = abs(float(ana["grad_autograd"]["non_saturating"][lo]))
-    analytic_ok = (ana["sympy_holds"] and max(ana["rel_err"].values()) <= GRAD_RTOL
-                   and mm_end <= 2 * D_MIN and ns_end >= 1 - 2 * D_MIN)
-
     fp_p_data = parse_density(cfg.p_data)
     fp_p_data = fp_p_data if isinstance(fp_p_data, Normal) else Normal(0.0, 1.0)
-    fixed = fixed_point_check(fp_p_data, list(GENERATOR_LOSSES))
-    fixed_ok = all(v["holds"] for v in fixed.values())
-
+    curves, steps, note = {}, None, ""
     start = start_state(cfg, seeds, names)
-    arms, curves, note = {}, {}, ""
     for name in names:
-        steps, jsd_curve, note = train_arm(cfg, name, seeds)
-        final = jsd_curve[-1]
+        steps, curves[name], note = train_arm(cfg, name, seeds)
+    return SaturationMeasurement(analytic_gradients(cfg.n_grid), fp_p_data,
+                                 fixed_point_check(fp_p_data, list(GENERATOR_LOSSES)), start,
+                                 steps, curves, note, seeds)
+
+
+def _analytic_numbers(m: SaturationMeasurement) -> dict:
+    ana = m.analytic
+    return {"max_rel_err": max(ana["rel_err"].values()),
+            "minimax_end": abs(float(ana["grad_autograd"]["minimax"][0])),  # d = D_MIN
+            "non_saturating_end": abs(float(ana["grad_autograd"]["non_saturating"][0]))}
+
+
+def empirical_stats(m: SaturationMeasurement, cfg: SaturationConfig) -> dict:
+    """Pure: per-arm success counts and times, the primary Fisher test, the reported MW test."""
+    arms, times = {}, {}
+    for name, curve in m.curves.items():
+        final = curve[-1]
         success = np.nan_to_num(final, nan=np.inf) < cfg.success_jsd
-        t_succ = steps_to_success(steps, jsd_curve, cfg.success_jsd)
-        med, mlo, mhi = median_interval(t_succ)
-        arms[name] = dict(rate_summary(success),
-                          diverged=int(np.sum(~np.isfinite(final))),
-                          final_jsd=jsonable(final), final_jsd_median=float(np.nanmedian(final)),
-                          steps_to_success=jsonable(t_succ),
+        times[name] = steps_to_success(m.steps, curve, cfg.success_jsd)
+        med, mlo, mhi = median_interval(times[name])
+        arms[name] = dict(rate_summary(success), diverged=int(np.sum(~np.isfinite(final))),
+                          final_jsd=final, final_jsd_median=float(np.nanmedian(final)),
+                          steps_to_success=times[name],
                           steps_to_success_median=med if np.isfinite(med) else None,
-                          steps_to_success_median_ci95=jsonable([mlo, mhi]),
-                          start_d_fake_median=float(np.median(start["d_fake"])),
-                          start_grad_norm_median=float(np.median(start[f"grad_norm_{name}"])))
-        arms[name]["_t"] = t_succ
-        curves[name] = jsd_curve
+                          steps_to_success_median_ci95=[mlo, mhi],
+                          start_d_fake_median=float(np.median(m.start["d_fake"])),
+                          start_grad_norm_median=float(np.median(m.start[f"grad_norm_{name}"])))
     ns, mm = arms["non_saturating"], arms["minimax"]
     fisher = fisher_greater(ns["successes"], ns["n"], mm["successes"], mm["n"])
-    mw_p = mannwhitney_faster(ns.pop("_t"), mm.pop("_t"))
-    for a in arms.values():
-        a.pop("_t", None)
-    more_often = fisher["p_greater"] < cfg.alpha and ns["rate"] > mm["rate"]
-    faster = mw_p < cfg.alpha
-    empirical_ok = more_often or faster
-    passed = bool(analytic_ok and fixed_ok and empirical_ok)
+    mw_p = mannwhitney_faster(times["non_saturating"], times["minimax"])
+    return {"arms": arms, "fisher": fisher, "mannwhitney_faster_p": mw_p,
+            "more_often": bool(fisher["p_greater"] < cfg.alpha and ns["rate"] > mm["rate"])}
 
-    figures = []
-    if cfg.plot:
-        from ..plotting import plot_curves, plot_generator_costs, save_figure
 
-        fig = plot_curves(steps, {n: np.maximum(np.nan_to_num(c, nan=math.log(2)), 1e-8)
-                                  for n, c in curves.items()},
-                          ylabel="JSD(p_data || p_g)", bound=cfg.success_jsd,
-                          linestyles={"maximum_likelihood": "--"},
-                          title=f"Section 3: {cfg.seeds} seeds per loss from a poor start "
-                                f"(D pretrained {cfg.d_pretrain} steps)")
-        figures.append(save_figure(fig, cfg.plot))
-        fig = plot_generator_costs(ana["d"], ana["cost"], ana["grad_autograd"])
-        figures.append(save_figure(fig, _extra_figure(cfg.plot, "costs")))
+def verdict(m: SaturationMeasurement, cfg: SaturationConfig) -> Verdict:
+    """(a), (b) and (c), each from the numbers alone; (c) is Fisher's test at ``alpha``."""
+    a = _analytic_numbers(m)
+    emp = empirical_stats(m, cfg)
+    checks = {
+        "analytic_sympy": (bool(m.analytic["sympy_holds"]),
+                           "the sympy derivation of the gradient limits fails"),
+        "analytic_agreement": (a["max_rel_err"] <= GRAD_RTOL,
+                               f"autograd vs closed form / sympy {a['max_rel_err']:.1e} > "
+                               f"{GRAD_RTOL:g}"),
+        "minimax_saturates": (a["minimax_end"] <= 2 * D_MIN,
+                              f"|grad minimax| = {a['minimax_end']:.2e} at d = {D_MIN:g}"),
+        "non_saturating_strong": (a["non_saturating_end"] >= 1 - 2 * D_MIN,
+                                  f"|grad non_saturating| = {a['non_saturating_end']:.6f} at "
+                                  f"d = {D_MIN:g}"),
+    }
+    for name, res in m.fixed_point.items():
+        checks[f"fixed_point_{name}"] = fixed_point_holds(res)
+    ns, mm = emp["arms"]["non_saturating"], emp["arms"]["minimax"]
+    checks["non_saturating_succeeds_more_often"] = (
+        emp["more_often"], f"Fisher p = {emp['fisher']['p_greater']:.2e} (alpha {cfg.alpha:g}); "
+        f"successes {ns['successes']}/{ns['n']} vs minimax {mm['successes']}/{mm['n']}")
+    return Verdict.from_checks(checks)
 
+
+def report(m: SaturationMeasurement, cfg: SaturationConfig) -> Report:
+    ana, a = m.analytic, _analytic_numbers(m)
+    v = verdict(m, cfg)
+    emp = empirical_stats(m, cfg)
+    arms, fisher, mw_p = emp["arms"], emp["fisher"], emp["mannwhitney_faster_p"]
+    fixed = {k: dict(r, holds=fixed_point_holds(r)[0]) for k, r in m.fixed_point.items()}
+    analytic_ok = all(v.checks[k] for k in ("analytic_sympy", "analytic_agreement",
+                                            "minimax_saturates", "non_saturating_strong"))
+    start = f"N({cfg.g_shift}, {cfg.g_scale}^2)" if cfg.generator == "affine" else "untrained mlp G"
     metrics = {
         "analytic": {"d_range": [D_MIN, 1 - D_MIN], "n_grid": cfg.n_grid,
                      "max_rel_err_closed_sympy_vs_autograd": ana["rel_err"],
-                     "minimax_abs_grad_at_d_min": mm_end,
-                     "non_saturating_abs_grad_at_d_min": ns_end,
+                     "minimax_abs_grad_at_d_min": a["minimax_end"],
+                     "non_saturating_abs_grad_at_d_min": a["non_saturating_end"],
                      "sympy_limits_d_to_0_and_1": ana["sympy_limits"],
                      "sympy_derivation_holds": ana["sympy_holds"], "holds": analytic_ok},
-        "fixed_point": {"p_data": str(fp_p_data), "per_loss": fixed, "holds": fixed_ok},
-        "empirical": {"per_loss": arms, "fisher_non_saturating_vs_minimax": fisher,
-                      "mannwhitney_faster_p": mw_p, "more_often": more_often, "faster": faster,
-                      "success_jsd": cfg.success_jsd, "alpha": cfg.alpha, "jsd_estimator": note,
-                      "p_data": cfg.p_data, "start": f"N({cfg.g_shift}, {cfg.g_scale}^2)"
-                      if cfg.generator == "affine" else "untrained mlp G",
+        "fixed_point": {"p_data": str(m.fixed_point_p_data), "per_loss": fixed,
+                        "holds": all(r["holds"] for r in fixed.values())},
+        "empirical": {"per_loss": arms, "primary_test": "fisher_non_saturating_vs_minimax",
+                      "fisher_non_saturating_vs_minimax": fisher,
+                      "mannwhitney_faster_p": mw_p, "mannwhitney_in_verdict": False,
+                      "more_often": emp["more_often"], "faster": bool(mw_p < cfg.alpha),
+                      "success_jsd": cfg.success_jsd, "alpha": cfg.alpha,
+                      "jsd_estimator": m.jsd_estimator, "p_data": cfg.p_data, "start": start,
                       "generator": cfg.generator, "optimizer": cfg.optimizer, "lr": cfg.lr,
-                      "d_pretrain": cfg.d_pretrain, "steps": cfg.steps, "holds": empirical_ok},
+                      "d_pretrain": cfg.d_pretrain, "steps": cfg.steps,
+                      "holds": emp["more_often"]},
     }
     lines = [
-        f"analytic: max rel. error closed form / sympy vs autograd "
-        f"{max(ana['rel_err'].values()):.1e} (bound {GRAD_RTOL:g}); at D(G(z)) = {D_MIN:g}: "
-        f"|grad minimax| = {mm_end:.2e}, |grad non_saturating| = {ns_end:.6f}; sympy limits d->0 "
-        + ", ".join(f"{k} {v[0]}" for k, v in ana["sympy_limits"].items()),
-        f"same fixed point ({fp_p_data}, D = D*): expected gradient at p_g = p_data "
-        + ", ".join(f"{k} {max(map(abs, v['grad_at_p_g_equal_p_data'])):.0e}"
-                    for k, v in fixed.items())
-        + "; b-root at mu to " + f"{max(v['b_root_err'] for v in fixed.values()):.0e}"
-        + f"; GH vs quad {max(v['gh_vs_quad_rel_err'] for v in fixed.values()):.0e}",
-        f"start ({metrics['empirical']['start']}, D pretrained {cfg.d_pretrain} steps): median "
-        f"D(G(z)) = {np.median(start['d_fake']):.1e}; median |grad_theta J|: "
-        + ", ".join(f"{n} {arms[n]['start_grad_norm_median']:.2e}" for n in names),
+        f"analytic: max rel. error closed form / sympy vs autograd {a['max_rel_err']:.1e} "
+        f"(bound {GRAD_RTOL:g}); at D(G(z)) = {D_MIN:g}: |grad minimax| = "
+        f"{a['minimax_end']:.2e}, |grad non_saturating| = {a['non_saturating_end']:.6f}; sympy "
+        "limits d->0 " + ", ".join(f"{k} {v_[0]}" for k, v_ in ana["sympy_limits"].items()),
+        f"same fixed point ({m.fixed_point_p_data}, D = D*): expected gradient at p_g = p_data "
+        + ", ".join(f"{k} {max(map(abs, r['grad_at_p_g_equal_p_data'])):.0e}"
+                    for k, r in fixed.items())
+        + f"; b-root at mu to {max(r['b_root_err'] for r in fixed.values()):.0e}"
+        + f"; GH vs quad {max(r['gh_vs_quad_rel_err'] for r in fixed.values()):.0e}",
+        f"start ({start}, D pretrained {cfg.d_pretrain} steps): median D(G(z)) = "
+        f"{np.median(m.start['d_fake']):.1e}; median |grad_theta J|: "
+        + ", ".join(f"{n} {arms[n]['start_grad_norm_median']:.2e}" for n in arms),
     ]
-    for n, a in arms.items():
-        lo_, hi_ = a["wilson95"]
-        med = a["steps_to_success_median"]
-        lines.append(f"{n}: {a['successes']}/{a['n']} succeed (JSD < {cfg.success_jsd:g}), "
-                     f"rate {a['rate']:.2f} [95% Wilson {lo_:.2f}, {hi_:.2f}]; median steps to "
+    for n, arm in arms.items():
+        lo_, hi_ = arm["wilson95"]
+        med = arm["steps_to_success_median"]
+        lines.append(f"{n}: {arm['successes']}/{arm['n']} succeed (JSD < {cfg.success_jsd:g}), "
+                     f"rate {arm['rate']:.2f} [95% Wilson {lo_:.2f}, {hi_:.2f}]; median steps to "
                      f"first reach it {med if med is not None else 'never'}; diverged "
-                     f"{a['diverged']}; "
-                     f"median final JSD {a['final_jsd_median']:.2e}")
-    lines.append(f"Fisher exact (non_saturating > minimax, one-sided) p = "
-                 f"{fisher['p_greater']:.2e}; "
-                 f"Mann-Whitney (non_saturating sooner) p = {mw_p:.2e}; alpha {cfg.alpha:g}; "
-                 f"JSD {note}")
+                     f"{arm['diverged']}; median final JSD {arm['final_jsd_median']:.2e}")
+    lines.append(f"primary test, Fisher exact (non_saturating succeeds more often, one-sided) "
+                 f"p = {fisher['p_greater']:.2e}, alpha {cfg.alpha:g}; reported only, "
+                 f"Mann-Whitney (non_saturating sooner) p = {mw_p:.2e}; JSD {m.jsd_estimator}")
     tolerances = {"grad_rtol": GRAD_RTOL, "d_min": D_MIN, "fixed_point_abs": FIXED_POINT_TOL,
                   "gh_vs_quad_rtol": QUAD_RTOL, "b_root_abs": ROOT_TOL,
                   "success_jsd": cfg.success_jsd, "alpha": cfg.alpha}
-    return ClaimResult("saturation", passed, "", jsonable(metrics), tolerances, seeds,
-                       figures=figures, lines=lines)
+    return Report(jsonable(metrics), tolerances, tuple(lines))
+
+
+def plot(m: SaturationMeasurement, cfg: SaturationConfig, v: Verdict) -> dict:
+    from ..plotting import plot_curves, plot_generator_costs
+
+    status = "PASS" if v.passed else "FAIL"
+    curves = plot_curves(m.steps, {n: np.maximum(np.nan_to_num(c, nan=math.log(2)), 1e-8)
+                                   for n, c in m.curves.items()},
+                         ylabel="JSD(p_data || p_g)", bound=cfg.success_jsd,
+                         linestyles={"maximum_likelihood": "--"},
+                         title=f"Section 3: {cfg.seeds} seeds per loss from a poor start "
+                               f"(D pretrained {cfg.d_pretrain} steps) [{status}]")
+    costs = plot_generator_costs(m.analytic["d"], m.analytic["cost"], m.analytic["grad_autograd"])
+    return {"": curves, "costs": costs}
+
+
+register_claim(
+    "saturation", "Section 3: early in training, when D rejects the fakes confidently, "
+    "log(1 - D(G(z))) saturates; maximising log D(G(z)) instead has the same fixed point and "
+    "much stronger gradients early on.", SaturationConfig,
+    measure=measure, verdict=verdict, report=report, plot=plot,
+    quick={"seeds": 4, "steps": 40, "d_pretrain": 20, "n_grid": 21,
+           "losses": "minimax,non_saturating"})
