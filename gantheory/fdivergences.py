@@ -365,6 +365,7 @@ def variational_bound(critic: Callable, p: Density, q: Density, name: str) -> fl
     r"""E_P[T] - E_Q[f^*(T)] for a critic x -> T(x) on floats, by quadrature (-inf if T leaves
     dom f* where q has mass)."""
     fstar = conjugate(name)
+    outside = []  # points where q > 0 and T leaves dom f*: there q f*(T) = +inf
 
     def g(x: float) -> float:
         t = float(critic(x))
@@ -373,9 +374,13 @@ def variational_bound(critic: Callable, p: Density, q: Density, name: str) -> fl
         a = math.exp(lp) * t if lp > -math.inf else 0.0
         if lq == -math.inf:
             return a
+        if fs == math.inf:  # q > 0 here even where exp(lq) underflows: the bound is -inf
+            outside.append(x)
+            return 0.0
         return a - math.exp(lq) * fs
 
-    return integrate_pieces(g, p, q)
+    val = integrate_pieces(g, p, q)
+    return -math.inf if outside else val
 
 
 # -- Wasserstein-1 --------------------------------------------------------------------------------

@@ -298,3 +298,14 @@ def test_f_divergences_are_nonnegative_and_zero_on_equal_pairs(name, pq):
     offset = -gt.LOG4 if name == "gan" else 0.0  # the gan generator has f(1) = -log 4
     assert v >= offset - 1e-10
     assert abs(gt.f_divergence(p, p, name) - offset) <= 1e-10
+
+
+@pytest.mark.parametrize("name", ["reverse_kl", "gan", "total_variation", "squared_hellinger"])
+def test_a_critic_leaving_dom_fstar_has_bound_minus_inf(name):
+    # T = 1.5 beyond |x| = 40 (where p_g underflows) is outside dom f* (whose sup is 0, 1/2 or
+    # 1 for these four): the bound is -inf, not nan from 0 * inf
+    p, q = Normal(0, 1), Normal(0.5, 1)
+    crit = gt.optimal_critic(p, q, name)
+    far = lambda x: 1.5 if abs(x) > 40 else crit.scalar(x)  # noqa: E731
+    assert variational_bound(far, p, q, name) == -math.inf
+    assert abs(variational_bound(crit.scalar, p, q, name) - gt.f_divergence(p, q, name)) <= ACCURACY
