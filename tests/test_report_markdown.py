@@ -55,7 +55,7 @@ def results(directory: Path):
 def structure_problems(directory: Path) -> list[str]:
     """Headings, block quotes, list items and emphasis, as a renderer sees them."""
     tokens, res, out = parse(directory), results(directory), []
-    h2 = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"
+    h2 = [plain(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "heading_open"
           and t.tag == "h2"]
     want = [f"{r['claim']}: {r['status']}" for r in res]
     if h2 != want:

@@ -16,6 +16,7 @@ AWKWARD = [
     "> not a quote", "# not a heading", "1. not a list", "- not a list", "+ nor this",
     "a `code` span, <b>html</b>, [a](link), ![img](x), &amp; ~~strike~~, back\\slash",
     "-4.86 starts with a minus", "=== not an underline", "| not | a table |",
+    "_leading and trailing_ underscores, __double__, p_data and a_b_c intraword",
 ]
 
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Iterable
 
 # Characters with an inline meaning: code spans, emphasis, links and images, raw HTML, entities,
-# GFM strikethrough, and the backslash itself.
-_INLINE = re.compile(r"([\\`*_\[\]<>&~!])")
+# GFM strikethrough, and the backslash itself. An underscore between two letters or digits
+# (p_data) cannot emphasise in CommonMark and is left as it is, for a readable source.
+_INLINE = re.compile(r"([\\`*\[\]<>&~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 # What opens a block when it starts a line: headings, quotes, lists, thematic breaks, setext
 # underlines, fences, tables' pipes.
 _BLOCK_START = re.compile(r"^(\s*)([#>+\-=|]|\d+[.)])")
