@@ -124,7 +124,7 @@ def test_ppf_inverts_cdf():
 
 
 # ---------------------------------------------------------------------------------------------
-# Families beyond Normals (issue 11, item 2) and the supported range (issue 12, item 8).
+# Families beyond Normals and the supported range of locations and scales.
 
 import mpmath as mp  # noqa: E402
 

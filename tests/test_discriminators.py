@@ -11,7 +11,8 @@ import torch
 import gantheory as gt
 from gantheory import Discriminator, DiscriminatorError, Normal, value
 
-# value() is quadrature to 1e-9 absolute; the bar for user discriminators is 1e-7.
+# value() is quadrature to 1e-9 absolute; the accuracy promised for user discriminators is 1e-7
+# (their own rounding, e.g. float32 modules, may use the rest).
 ACCURACY = 1e-7
 MP_DPS = 30
 
@@ -78,7 +79,7 @@ def test_probability_discriminators_match_mpmath_where_p_g_reaches_far(make):
 
 
 def test_a_probability_d_rounded_to_one_on_p_g_mass_is_an_error_naming_x():
-    # the report: this returned -inf
+    # a sigmoid D that rounds to 1.0 where p_g has mass once gave -inf silently
     with pytest.raises(DiscriminatorError, match=r"rounded to exactly 1 at x = 3[67]\.\d+.*logits"):
         value(scipy.special.expit, P_DATA, P_G_FARTHER)
 
