@@ -22,6 +22,7 @@ import time
 
 from ..errors import ConfigError
 from ..util.cli import Parser, add_version, json_result, run_command, status
+from ..util.env import threads as env_threads
 
 PROG = "gantheory eval"
 PARZEN = """\
@@ -200,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from .mnist_metrics import check_request
             check_request(args.n_samples)
+        n_threads = env_threads(None)  # $GANTHEORY_THREADS; unset leaves torch's default
+        if n_threads is not None:
+            import torch
+
+            torch.set_num_threads(n_threads)
         t0 = time.perf_counter()
         samples, source = samples_of(args)
         data = load_data(args.data)

@@ -211,3 +211,10 @@ def test_eval_metrics_json_has_the_documented_keys_for_both_sources(small_metric
     assert set(from_file) == doc - {"references"}
     # the same images by file and as the sanity reference give the same metrics
     assert from_file["metrics"] == out["references"]["valid"]
+
+
+def test_a_malformed_thread_count_is_one_line_and_exit_2(monkeypatch, capsys):
+    monkeypatch.setenv("GANTHEORY_THREADS", "many")
+    assert main(["parzen", "--samples", "/nonexistent.npy"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GANTHEORY_THREADS" in err[0], err
