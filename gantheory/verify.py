@@ -5,8 +5,12 @@
     python -m gantheory.verify optimal_d --p-data "normal(0,1)" --p-g "normal(1,2)" --json
     python -m gantheory.verify all --report report/
 
+A study (``k_steps``) reports what it saw and asserts nothing: it prints REPORTED, its JSON says
+``"kind": "study"``, and it counts neither in "N of M claims passed" nor in the exit status.
+
 Exit status: 0 when every claim passed, 1 when one failed, 2 on bad input (an unknown claim, a
-malformed density spec, an impossible parameter), reported as one line on stderr.
+malformed density spec, an impossible parameter, a pair outside a claim's range), reported as one
+line on stderr.
 """
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ def test_optimal_d_fails_when_undertrained():
 
 
 def test_optimal_d_fails_when_the_budget_cannot_resolve_d_star():
-    # 20 steps: 30 / sqrt(20 * 512) = 0.30 is more than half of max |D* - 1/2| = 0.45.
+    # 20 steps: 36 / sqrt(20 * 512) = 0.36 is more than half of max |D* - 1/2| = 0.41.
     cfg = _cfg(seeds=1, steps=20)
     v = od.verdict(od.measure(cfg), cfg)
     assert not v.passed and not v.checks["budget_resolves_d_star"]

@@ -12,7 +12,6 @@ import pickle
 import struct
 import subprocess
 import sys
-import time
 import urllib.error
 import warnings
 import zipfile
@@ -384,7 +383,6 @@ RAW_IDX_MD5 = {"train-images": "6bbc9ace898e44ae57da46a324031adb",
                "train-labels": "a25bea736e30d166cdddb491f175f624",
                "t10k-images": "2646ac647ad5339dbf082846283269ea",
                "t10k-labels": "27ae3e4e09519cfbb04c329615203637"}
-CACHED_LOAD_LIMIT_S = 5.0  # measured ~0.12 s on 2 CPU cores; generous for a loaded CI machine
 
 
 def _raw_idx(array):
@@ -416,8 +414,5 @@ def test_real_mnist_has_the_paper_splits_and_rebuilds_the_idx_files():
     for name, array in rebuilt.items():
         assert hashlib.md5(_raw_idx(array)).hexdigest() == RAW_IDX_MD5[name], name
 
-    start = time.perf_counter()
-    again = load(sources=("cache",))
-    elapsed = time.perf_counter() - start
+    again = load(sources=("cache",))  # its speed is timed in benchmarks/bench_mnist_load.py
     assert torch.equal(again.valid.x_u8, m.valid.x_u8)
-    assert elapsed < CACHED_LOAD_LIMIT_S, f"cached load took {elapsed:.2f} s"
