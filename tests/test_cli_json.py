@@ -77,3 +77,10 @@ def test_sample_json_has_exactly_the_documented_keys(trained, target, tmp_path, 
     assert obj["schema"] == 1 and obj["command"] == "sample" and obj["n_samples"] == 12
     assert set(obj["source"]) <= documented_keys("evaluation.md", "### `source`")
     assert obj["format"] == ("npz" if target.endswith(".npz") else "png")
+
+
+def test_verify_json_has_exactly_the_documented_keys(capsys):
+    # one object per claim; a single claim prints one object
+    obj = _one_object(["verify", "symbolic", "--json"], capsys)
+    assert set(obj) == documented_keys("theory.md", "Each claim prints one JSON object")
+    assert obj["claim"] == "symbolic" and isinstance(obj["schema"], int)
