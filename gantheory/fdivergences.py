@@ -363,7 +363,13 @@ def f_divergence(p: Density, q: Density, name: str) -> float:
 
 def variational_bound(critic: Callable, p: Density, q: Density, name: str) -> float:
     r"""E_P[T] - E_Q[f^*(T)] for a critic x -> T(x) on floats, by quadrature (-inf if T leaves
-    dom f* where q has mass)."""
+    dom f* where q has mass).
+
+    T must be finite where the quadrature looks (out to 40 sigma of every component and beyond).
+    T* itself overflows float64 where |log p/q| > ~709, which happens within that range for pairs
+    of very different widths (reverse_kl's T* = -q/p for N(0, 1) against N(1, 2) at |x| ~ 43):
+    there B(T*) comes out -inf or nan and says nothing about the critic.
+    """
     fstar = conjugate(name)
     outside = []  # points where q > 0 and T leaves dom f*: there q f*(T) = +inf
 
