@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-SCHEMA = 2  # version of ClaimResult.to_json's layout (docs/theory.md, "JSON output")
+SCHEMA = 2  # version of ClaimResult.to_json's layout (the JSON table of docs/theory.md)
 
 
 @dataclass(frozen=True)
