@@ -184,9 +184,9 @@ def small_report(tmp_path_factory):
                        extra=("--seeds", "2", "--steps", "30"))
 
 
-VERIFY_OWES = ("gantheory/verify.py's write_report: a claim line with several lines must go in a "
-               "fenced code block (not a list item), and each figure's alt text must be unique "
-               "(e.g. '{claim}: figure {i}')")
+VERIFY_OWES = ("gantheory/verify.py's write_report must build each section with "
+               "gantheory.util.markdown.claim_section: multi-line output in a code block, text "
+               "escaped (0.3*normal(..)+0.7*normal(..) turns italic), unique alt texts")
 
 
 def test_report_figure_paths_are_relative_and_resolve(small_report):
