@@ -184,9 +184,9 @@ class Train2DConfig:
     update: UpdateOrder = "alternating"
     k: int = 1  # D steps per G step (alternating)
     r1_gamma: float = 0.0  # 0: no R1
-    steps: int = 2000  # G steps
-    batch: int = 128
-    lr: float = 1e-3  # Adam, both players, betas (0.5, 0.999)
+    steps: int = 2500  # G steps
+    batch: int = 64
+    lr: float = 2e-3  # Adam, both players, betas (0.5, 0.999)
     n_eval: int = 2500  # samples per seed for the measures
 
     def check(self) -> None:
