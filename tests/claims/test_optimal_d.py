@@ -15,13 +15,15 @@ from gantheory.errors import ConfigError
 
 DEFAULT_PAIR = ("normal(0,1)", "mixture(0.3*normal(-2,0.5)+0.7*normal(1,1))")
 # Pairs of moderate overlap, the region of 99% mass on the grid: the README's example, the
-# default, narrow against wider, wide against wider, a bimodal p_data, and a pair far from 0.
+# default, narrow against wider, wide against wider, a bimodal p_data, a pair far from 0, and a
+# Laplace p_data.
 PAIRS = {
     "readme": ("normal(0,1)", "normal(1,2)"),
     "narrow": ("normal(0,0.3)", "normal(0.5,0.5)"),
     "wide": ("normal(0,3)", "normal(2,5)"),
     "mixture": ("mixture(0.5*normal(-1,0.5)+0.5*normal(1,0.5))", "normal(0,1.5)"),
     "shifted": ("normal(10,1)", "normal(11.5,1)"),
+    "laplace": ("laplace(0,1)", "normal(1,2)"),  # another family: D sees standardised samples
 }
 SEEDS = 3  # the default budget per seed, fewer seeds: a failure must come from the claim
 
@@ -122,6 +124,7 @@ def test_optimal_d_fails_when_the_budget_cannot_resolve_d_star():
     ("normal(0,0.1)", "normal(10,0.1)", "supports barely overlap"),
     ("normal(0,1)", "normal(4.5,1)", "supports barely overlap"),
     ("normal(0,1)", "normal(0.05,1.02)", "nearly identical"),
+    ("uniform(0,1)", "normal(0.5,1)", "D\\* jumps"),  # a bounded support: D* steps to 0
 ])
 def test_pairs_out_of_the_claims_range_are_refused(p_data, p_g, why):
     with pytest.raises(ConfigError, match=why):
