@@ -337,10 +337,11 @@ def plot_mode_histogram(summaries: dict, title: str = "", labels: dict | None = 
         ax.set_xlabel(f"modes covered (of {len(h) - 1})")
         ax.set_ylabel("seeds")
         ax.set_title(mx, fontsize=9)
-        ax.legend(fontsize=7)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=7, frameon=False)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
