@@ -222,13 +222,13 @@ def plot(m: VanishingGradientMeasurement, cfg: VanishingGradientConfig, v) -> di
     for d in m.separations:
         line, = ax.loglog(m.eps[d][1:], m.grad[d][1:], "o-", ms=3, label=f"separation {d:g} s")
         ax.loglog([m.eps[d][0]], [max(m.grad[d][0], 1e-300)], "*", ms=9, color=line.get_color())
-    e = np.geomspace(min(min(x[1:]) for x in m.eps.values()), 0.5, 50)
+    e = np.geomspace(max(min(x.min() for x in m.eps.values()), 1e-300), 0.5, 50)
     ax.loglog(e, [bound(x, jacobian_bound(cfg.z_max)) for x in e], "k--", lw=1, label="M eps / (1 - eps)")
     ax.set_xlabel("eps = sup |D| + |D'| on p_g's support")
     ax.set_ylabel("||grad_theta E log(1 - D(g(z)))||" if cfg.loss == "minimax"
                   else "||grad_theta E[-log D(g(z))]||")
     ax.set_title("Arjovsky-Bottou Theorem 2.4: the minimax gradient vanishes as D -> D*\n"
-                 "(stars: D = D*, off scale when below the axis)", fontsize=9)
+                 "(dots: D* + eta delta, stars: D = D*)", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return {"": fig}

@@ -389,6 +389,7 @@ def plot(m: WganExampleMeasurement, cfg: WganExampleConfig, v) -> dict:
     axes[0].axhline(LOG2, color="k", ls=":", lw=1, label="log 2")
     axes[0].set_title("JSD(p_data || p_g): flat at log 2 as w -> 0", fontsize=9)
     axes[1].set_title("KL(p_g || p_data) = theta^2 / (2 w^2): blows up", fontsize=9)
+    axes[1].set_ylim(1e-3, None)
     w1 = m.curves["by_width"][min(m.curves["by_width"])]["w1"]
     axes[2].plot(th, w1, "k-", label="W1 (every w)")
     axes[2].set_title("W1 = |theta|: gradient +-1 everywhere", fontsize=9)
