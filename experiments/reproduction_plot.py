@@ -1,7 +1,7 @@
 """Plot a run's Parzen log-likelihood against epochs beside the paper's Table 1, with a fit.
 
     python experiments/reproduction_plot.py RUN_DIR docs/img/reproduction_parzen.png \
-        [--earlier docs/data/paper-250-first/parzen.csv] [--fit-from 61]
+        [--earlier docs/data/paper-250-first/parzen.csv[=LABEL] ...] [--fit-from 61] [--title T]
 
 Reads RUN_DIR/parzen.jsonl (written by experiments/track_parzen.py) and RUN_DIR/metrics.jsonl
 (the trainer's log), draws the test log-likelihood with its standard error, Table 1's values for
@@ -14,7 +14,8 @@ The fit: least squares of the log-likelihood on log2(epoch) over the evaluations
 standard error and the epoch at which the line reaches Table 1's 225 (with the range the slope's
 +-1 standard error gives). A line through a curve that is bending over predicts too early: the
 fit is a reading of the curve so far, not a forecast of the run. ``--earlier`` overlays an
-earlier run's evaluations (CSV: epoch,mean_ll,stderr,sigma).
+earlier run's evaluations (CSV: epoch,mean_ll,stderr,sigma after '#' comment lines; ``=LABEL``
+after the path names it in the legend; repeatable).
 """
 
 import argparse
@@ -48,7 +49,11 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run")
     ap.add_argument("out")
-    ap.add_argument("--earlier", help="CSV of an earlier run's evaluations, drawn in grey")
+    ap.add_argument("--earlier", action="append", default=[], metavar="CSV[=LABEL]",
+                    help="an earlier run's evaluations, drawn in grey (repeatable)")
+    ap.add_argument("--mark", action="append", default=[], metavar="EPOCH=LABEL",
+                    help="a vertical line at an epoch, e.g. where the run changed device")
+    ap.add_argument("--title", default="paper preset (simultaneous updates), CPU")
     ap.add_argument("--fit-from", type=int, default=61)
     args = ap.parse_args(argv)
     run, out = Path(args.run), args.out
@@ -59,9 +64,13 @@ def main(argv=None) -> None:
                                   gridspec_kw={"height_ratios": [2, 1]})
     ax.errorbar([r["epoch"] for r in rows], [r["mean_ll"] for r in rows],
                 yerr=[r["stderr"] for r in rows], marker="o", ms=3, label="this run (test set)")
-    if args.earlier:
-        old = np.loadtxt(args.earlier, delimiter=",", comments="#", skiprows=4, ndmin=2)
-        ax.plot(old[:, 0], old[:, 1], color="grey", lw=1, label="earlier 250-epoch run")
+    for spec, style in zip(args.earlier, ("-", "--", ":", "-.")):
+        path, _, label = spec.partition("=")
+        lines = [ln for ln in Path(path).read_text().splitlines()
+                 if ln.strip() and not ln.startswith("#")]
+        old = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]], ndmin=2)
+        ax.plot(old[:, 0], old[:, 1], color="grey", lw=1, ls=style,
+                label=label or "earlier 250-epoch run")
     fit_rows = [r for r in rows if r["epoch"] >= args.fit_from]
     fit = None
     if len(fit_rows) >= 3:
@@ -78,7 +87,12 @@ def main(argv=None) -> None:
         ax.text(0, v + 2, f"Table 1: {name} {v}", fontsize=7)
     ax.set_ylabel("Parzen log-likelihood (nats)")
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("paper preset (simultaneous updates), CPU", fontsize=10)
+    for spec in args.mark:
+        epoch, _, label = spec.partition("=")
+        for a in fig.axes:
+            a.axvline(float(epoch), color="tab:red", lw=0.8, ls=":",
+                      label=label if a is ax else None)
+    ax.set_title(args.title, fontsize=10)
     ax2.plot([e["epoch"] for e in epochs], [e["d_real"] for e in epochs], label="mean D(x)")
     ax2.plot([e["epoch"] for e in epochs], [e["d_fake"] for e in epochs], label="mean D(G(z))")
     ax2.set_xlabel("epoch")
