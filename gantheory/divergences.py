@@ -72,17 +72,6 @@ def kl_normal(p: Normal, q: Normal) -> float:
     )
 
 
-def jsd_integrand(logp: np.ndarray | float, logq: np.ndarray | float):
-    r"""Pointwise :math:`\frac12 [p \log(p/m) + q \log(q/m)]`, m = (p + q)/2, from log densities."""
-    logp = np.asarray(logp, dtype=np.float64)
-    logq = np.asarray(logq, dtype=np.float64)
-    logm = np.logaddexp(logp, logq) - LOG2
-    with np.errstate(invalid="ignore"):
-        a = np.where(logp == -np.inf, 0.0, np.exp(logp) * (logp - logm))
-        b = np.where(logq == -np.inf, 0.0, np.exp(logq) * (logq - logm))
-    return 0.5 * (a + b)
-
-
 def jsd(p: Density, q: Density) -> float:
     r"""Jensen-Shannon divergence in nats, in [0, log 2].
 
