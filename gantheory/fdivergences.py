@@ -18,7 +18,8 @@ r = log p - log q, so critics and integrands stay right where both densities und
 Infinite divergences are decided from the tails, never from a truncated integral: for Normal
 mixtures every f here is finite except Pearson chi^2, whose integrand p^2/q on each tail behaves
 like the ratio of the dominating components there (the widest; among equally wide ones the
-outermost).
+outermost). A finite Pearson value beyond the largest float64 (a few ulps from the boundary
+sigma_q^2 = sigma_p^2/2) is also read from the tails (:func:`pearson_beyond_float`): it is +inf.
 """
 
 from __future__ import annotations
@@ -260,6 +261,41 @@ def pearson_is_infinite(p: Density, q: Density) -> bool:
     return False
 
 
+# log of the largest float64: a divergence whose logarithm exceeds it is +inf in float64.
+LOG_DBL_MAX = math.log(np.finfo(np.float64).max)
+# Margin for the factors the tail envelope leaves out (the other components, at most a factor of
+# the number of components or 1/weight there, far below e^40 for any mixture one can write).
+BEYOND_FLOAT_MARGIN = 40.0
+
+
+def pearson_beyond_float(p: Density, q: Density) -> bool:
+    r"""Whether a finite chi^2(P || Q) exceeds the largest float64, decided from the tails.
+
+    Near the boundary sigma_q^2 = sigma_p^2/2 the dominant tail term
+    w_p^2 N_p^2 / (w_q N_q) is a Gaussian of precision 2 sigma_q^2 - sigma_p^2 over
+    sigma_p^2 sigma_q^2 centred far out, with log mass
+    2 log w_p - log w_q + log(sigma_q^2 / (sigma_p sqrt(k))) + (mu_p - mu_q)^2 / k,
+    k = 2 sigma_q^2 - sigma_p^2 (the closed form of chi^2 for two Normals). When that centre lies
+    beyond :data:`TILT_MAX`, where no other component competes, and the log mass exceeds
+    :data:`LOG_DBL_MAX` by :data:`BEYOND_FLOAT_MARGIN`, the value is +inf in float64.
+    """
+    for side in (1, -1):
+        cp, cq = _dominant(p, side), _dominant(q, side)
+        k = 2 * cq.sigma**2 - cp.sigma**2
+        if k <= 0:
+            continue  # infinite (pearson_is_infinite) or the inward boundary case
+        centre = (2 * cp.mu * cq.sigma**2 - cq.mu * cp.sigma**2) / k
+        if side * centre <= TILT_MAX:
+            continue
+        wp = p.weights[p.components().index(cp)]
+        wq = q.weights[q.components().index(cq)]
+        log_mass = (2 * math.log(wp) - math.log(wq) + 2 * math.log(cq.sigma)
+                    - math.log(cp.sigma) - 0.5 * math.log(k) + (cp.mu - cq.mu) ** 2 / k)
+        if log_mass > LOG_DBL_MAX + BEYOND_FLOAT_MARGIN:
+            return True
+    return False
+
+
 def is_infinite(p: Density, q: Density, name: str) -> bool:
     """Whether D_f(P || Q) = inf for Normal mixtures: only Pearson can be (see module doc)."""
     return get(name).name == "pearson" and pearson_is_infinite(p, q)
@@ -343,6 +379,8 @@ def f_divergence(p: Density, q: Density, name: str) -> float:
                         f"mixtures, got {p} and {q}")
     if is_infinite(p, q, name):
         return math.inf
+    if fd.name == "pearson" and pearson_beyond_float(p, q):
+        return math.inf  # finite, but beyond float64 (decided from the tails, see there)
     pts = p.breakpoints() + q.breakpoints()
     if fd.name == "pearson":
         pts += _pearson_tilts(p, q)
@@ -352,13 +390,7 @@ def f_divergence(p: Density, q: Density, name: str) -> float:
     def f(x: float) -> float:
         return fd.integrand(p.logpdf_scalar(x), q.logpdf_scalar(x))
 
-    try:
-        return _integrate_line(f, pts)
-    except OverflowError:
-        # The integrand exceeds the largest double somewhere (Pearson within a few ulps of the
-        # boundary sigma_q^2 = sigma_p^2 / 2, where the exact value is ~exp(1/ulp)): the
-        # divergence is beyond float64, and inf is its float64 value.
-        return math.inf
+    return _integrate_line(f, pts)
 
 
 def variational_bound(critic: Callable, p: Density, q: Density, name: str) -> float:

@@ -309,3 +309,14 @@ def test_a_critic_leaving_dom_fstar_has_bound_minus_inf(name):
     far = lambda x: 1.5 if abs(x) > 40 else crit.scalar(x)  # noqa: E731
     assert variational_bound(far, p, q, name) == -math.inf
     assert abs(variational_bound(crit.scalar, p, q, name) - gt.f_divergence(p, q, name)) <= ACCURACY
+
+
+def test_beyond_float_pearson_is_decided_from_the_tails():
+    # sigma_q^2 = 1/2 + 2^-53: finite, ~exp(1/ulp); the tails say so before any quadrature.
+    from gantheory.fdivergences import pearson_beyond_float
+    p, q = parse_density("normal(1,1)"), parse_density("normal(0,0.7071067811865476)")
+    assert not pearson_is_infinite(p, q) and pearson_beyond_float(p, q)
+    # the 0.71 case (value 5e26) and every reference pair are ordinary finite values
+    assert not pearson_beyond_float(Normal(0.4, 1.0), Normal(-0.3, 0.71))
+    for a, b in REFERENCE_PAIRS:
+        assert not pearson_beyond_float(parse_density(a), parse_density(b))
