@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from .util.io import atomic_write
 from .config import override
 from .errors import ConfigError
 from .util.cli import Parser, parse_sets, run_command
+from .util.env import threads
 
 # Flags shared by several claims; each maps to the config field of the same name.
 COMMON = {"p_data": "--p-data", "p_g": "--p-g", "seeds": "--seeds", "steps": "--steps",
@@ -134,11 +134,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from .claims import REGISTRY
 
-    # The 1-D claims run tiny tensors, where a second intra-op thread costs more in
-    # synchronisation than it gains (docs/benchmarks.md); GANTHEORY_THREADS overrides.
-    torch.set_num_threads(int(os.environ.get("GANTHEORY_THREADS", "1")))
-
     def body() -> int:
+        # The 1-D claims run tiny tensors, where a second intra-op thread costs more in
+        # synchronisation than it gains (docs/benchmarks.md); GANTHEORY_THREADS overrides (a
+        # malformed value is a one-line error).
+        torch.set_num_threads(threads(default=1))
         args = build_parser().parse_args(argv)
         if args.list:
             for c in REGISTRY.values():

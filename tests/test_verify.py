@@ -1,6 +1,7 @@
 """The verify CLI and the console script: exit codes, one-line errors, JSON output."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,17 @@ def test_bad_input_in_a_real_process_has_no_traceback():
     proc = run_cli("optimal_d", "--p-g", "normal(0,-1)")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "gantheory: error: sigma must be > 0, got -1.0"
+
+
+@pytest.mark.parametrize("value, needle", [("abc", "is not an integer"), ("0", "must be >= 1")])
+def test_a_malformed_thread_count_is_one_line_and_exit_2(value, needle):
+    env = {**os.environ, "GANTHEORY_THREADS": value}
+    proc = subprocess.run([sys.executable, "-m", "gantheory.verify", "optimal_d"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "GANTHEORY_THREADS" in lines[0] and needle in lines[0], lines
+    assert proc.stdout == ""
 
 
 def test_a_failed_claim_exits_1_with_json():
