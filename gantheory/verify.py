@@ -26,6 +26,7 @@ from .config import override
 from .errors import ConfigError
 from .util.cli import Parser, parse_sets, run_command
 from .util.env import threads
+from .util.markdown import claim_section
 
 # Flags shared by several claims; each maps to the config field of the same name.
 COMMON = {"p_data": "--p-data", "p_g": "--p-g", "seeds": "--seeds", "steps": "--steps",
@@ -117,14 +118,14 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_report(results: list, directory: str) -> None:
-    """report.md (statement, result, figures per claim) and results.json, written atomically."""
+    """report.md (statement, result, figures per claim; Markdown that renders as written, see
+    :mod:`gantheory.util.markdown`) and results.json, written atomically."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     md = ["# gantheory report", "", summary_line(results), ""]
     for r in results:
-        md += [f"## {r.claim}: {r.status}", "", f"> {r.statement}", ""]
-        md += [f"- {line}" for line in r.lines] + [f"- wall time: {r.wall_s:.1f} s", ""]
-        md += [f"![{r.claim}]({Path(f).name})" for f in r.figures] + [""]
+        # escaped text, multi-line output in code blocks, unique alt texts, relative paths
+        md += claim_section(r.claim, r.status, r.statement, r.lines, r.wall_s, r.figures, d)
     _atomic_write(d / "report.md", "\n".join(md))
     _atomic_write(d / "results.json", json.dumps([r.to_json() for r in results], indent=2) + "\n")
 

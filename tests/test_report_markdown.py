@@ -184,11 +184,6 @@ def small_report(tmp_path_factory):
                        extra=("--seeds", "2", "--steps", "30"))
 
 
-VERIFY_OWES = ("gantheory/verify.py's write_report must build each section with "
-               "gantheory.util.markdown.claim_section: multi-line output in a code block, text "
-               "escaped (0.3*normal(..)+0.7*normal(..) turns italic), unique alt texts")
-
-
 def test_report_figure_paths_are_relative_and_resolve(small_report):
     assert not [p for p in figure_problems(small_report) if "alt" not in p]
 
@@ -197,18 +192,15 @@ def test_results_json_has_a_schema(small_report):
     assert schema_problems(small_report) == []
 
 
-@pytest.mark.xfail(strict=True, reason=VERIFY_OWES)
 def test_report_structure_renders_without_nesting_errors(small_report):
     assert structure_problems(small_report) == []
 
 
-@pytest.mark.xfail(strict=True, reason=VERIFY_OWES)
 def test_report_alt_texts_are_unique(small_report):
     assert figure_problems(small_report) == []
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=VERIFY_OWES)
 def test_verify_all_report_renders_correctly(tmp_path):
     d = make_report(tmp_path / "rep", "all")
     assert [r["claim"] for r in results(d)] == list(REGISTRY)
