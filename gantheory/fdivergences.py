@@ -454,7 +454,9 @@ def wasserstein1(p: Density, q: Density) -> float:
 
 def wasserstein1_normal(p: Normal, q: Normal) -> float:
     r"""Closed form for Normals: W_1 = E|delta + s Z| (the quantile coupling), delta = mu_p - mu_q,
-    s = |sigma_p - sigma_q|: :math:`s\sqrt{2/\pi}\,e^{-\delta^2/2s^2} + |\delta|\,(1 - 2\Phi(-|\delta|/s))`.
+    s = |sigma_p - sigma_q|:
+
+    .. math:: s\sqrt{2/\pi}\,e^{-\delta^2/2s^2} + |\delta|\,(1 - 2\Phi(-|\delta|/s)).
     """
     delta, s = abs(p.mu - q.mu), abs(p.sigma - q.sigma)
     if s == 0:

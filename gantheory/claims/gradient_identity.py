@@ -13,8 +13,9 @@ With D* = p_data / (p_data + p_g_theta0) held fixed and G_theta(z) = a z + b, z 
 
 Left: autograd of -log D*(a z + b) (through the logit, -log D* = softplus(-logit)) in (a, b),
 averaged over z by composite Gauss-Legendre quadrature against N(0, 1) (``panels`` panels of 16
-nodes on |z| <= 12, checked against twice as many). Right: five-point central differences in (a, b) of the oracle's KL and JSD
-(adaptive quadrature, 1e-9). The two share nothing but the densities.
+nodes on |z| <= 12, checked against twice as many). Right: five-point central differences in
+(a, b) of the oracle's KL and JSD (adaptive quadrature, 1e-9). The two share nothing but the
+densities.
 
 ``variant`` (negative controls, must fail): ``d_star_follows_theta`` recomputes D* from p_g_theta
 inside the derivative instead of holding it fixed; ``minimax`` differentiates log(1 - D*) (whose

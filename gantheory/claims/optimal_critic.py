@@ -157,7 +157,10 @@ def train_critics(cfg: OptimalCriticConfig) -> dict:
                     dtype=torch.float32)
     opt = torch.optim.Adam(V.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _cosine(cfg.steps, 0.01))
-    std = lambda d: (lambda n, g: (d.sample(n, g, dtype=torch.float32) - centre) / scale)  # noqa: E731
+
+    def std(d):  # draws of d, standardised
+        return lambda n, g: (d.sample(n, g, dtype=torch.float32) - centre) / scale
+
     next_p = SeedSampler(members, std(p_data), cfg.batch, "data")
     next_q = SeedSampler(members, std(p_g), cfg.batch, "p_g")
     for _ in range(cfg.steps):

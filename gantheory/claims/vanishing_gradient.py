@@ -1,7 +1,8 @@
 r"""Claim ``vanishing_gradient`` (Arjovsky and Bottou 2017, Theorem 2.4): on (nearly) disjoint
 supports, as D approaches D* the minimax generator gradient vanishes:
 
-.. math:: \big\|\nabla_\theta E_z[\log(1 - D(g_\theta(z)))]\big\| \le M\,\frac{\epsilon}{1-\epsilon},
+.. math:: \big\|\nabla_\theta E_z[\log(1 - D(g_\theta(z)))]\big\|
+          \le M\,\frac{\epsilon}{1-\epsilon},
           \qquad \epsilon = \sup|D - D^*| + \sup|D' - D^{*\prime}|,\quad
           M^2 \ge E_z\|J_\theta g_\theta(z)\|^2 .
 
@@ -37,7 +38,6 @@ import torch
 
 from ..densities import Normal
 from ..errors import ConfigError
-from ..theory import optimal_discriminator
 from ..util.io import jsonable
 from .registry import Report, Verdict, register_claim
 
@@ -196,9 +196,10 @@ def verdict(m: VanishingGradientMeasurement, cfg: VanishingGradientConfig) -> Ve
 
 
 def report(m: VanishingGradientMeasurement, cfg: VanishingGradientConfig) -> Report:
+    mj = jacobian_bound(cfg.z_max)
     rows = {f"{d:g}": {"grad_at_d_star": m.grad[d][0], "eps_at_d_star": m.eps[d][0],
                        "grad": m.grad[d], "eps": m.eps[d],
-                       "grad_over_bound": m.grad[d] / np.array([bound(e, jacobian_bound(cfg.z_max)) for e in m.eps[d]])}
+                       "grad_over_bound": m.grad[d] / np.array([bound(e, mj) for e in m.eps[d]])}
             for d in m.separations}
     metrics = {"separations": rows, "etas": m.etas, "loss": cfg.loss, "s": cfg.s,
                "M": jacobian_bound(cfg.z_max), "z_max": cfg.z_max}
@@ -211,7 +212,8 @@ def report(m: VanishingGradientMeasurement, cfg: VanishingGradientConfig) -> Rep
         r = rows[f"{d:g}"]
         lines.append(f"separation {d:g} s: at D* ||grad|| = {r['grad_at_d_star']:.3e} (eps "
                      f"{r['eps_at_d_star']:.3e}); D* + eta delta: ||grad|| / bound in "
-                     f"[{r['grad_over_bound'][1:].min():.3f}, {r['grad_over_bound'][1:].max():.3f}]")
+                     f"[{r['grad_over_bound'][1:].min():.3f}, "
+                     f"{r['grad_over_bound'][1:].max():.3f}]")
     return Report(jsonable(metrics), tol, tuple(lines))
 
 
@@ -223,7 +225,8 @@ def plot(m: VanishingGradientMeasurement, cfg: VanishingGradientConfig, v) -> di
         line, = ax.loglog(m.eps[d][1:], m.grad[d][1:], "o-", ms=3, label=f"separation {d:g} s")
         ax.loglog([m.eps[d][0]], [max(m.grad[d][0], 1e-300)], "*", ms=9, color=line.get_color())
     e = np.geomspace(max(min(x.min() for x in m.eps.values()), 1e-300), 0.5, 50)
-    ax.loglog(e, [bound(x, jacobian_bound(cfg.z_max)) for x in e], "k--", lw=1, label="M eps / (1 - eps)")
+    mj = jacobian_bound(cfg.z_max)
+    ax.loglog(e, [bound(x, mj) for x in e], "k--", lw=1, label="M eps / (1 - eps)")
     ax.set_xlabel("eps = sup |D| + |D'| on p_g's support")
     ax.set_ylabel("||grad_theta E log(1 - D(g(z)))||" if cfg.loss == "minimax"
                   else "||grad_theta E[-log D(g(z))]||")

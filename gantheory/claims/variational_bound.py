@@ -157,12 +157,14 @@ def _random_critics(rng: np.random.Generator, t_star, name: str, lo: float, hi: 
             eps *= float(rng.choice([-1.0, 1.0]))
             h = _bump(float(rng.uniform(lo, hi)), float(rng.uniform(0.2, 2.0)))
             if name == "total_variation":
-                out.append(lambda x, h=h, e=abs(eps): t_star(x) - e * math.copysign(h(x), t_star(x)))
+                out.append(lambda x, h=h, e=abs(eps):
+                           t_star(x) - e * math.copysign(h(x), t_star(x)))
             else:
                 out.append(lambda x, h=h, e=eps: t_star(x) + e * h(x))
         else:
             a, b, c, d = rng.normal(size=4)
-            out.append(lambda x, a=a, b=b, c=c, d=d: float(act(np.float64(a + b * math.tanh(c * x + d)))))
+            out.append(lambda x, a=a, b=b, c=c, d=d:
+                       float(act(np.float64(a + b * math.tanh(c * x + d)))))
     return out
 
 
@@ -235,9 +237,10 @@ def report(m: VariationalBoundMeasurement, cfg: VariationalBoundConfig) -> Repor
     lines = [f"{len(rows)} (pair, f) rows, {cfg.critics} random critics each"
              + ("" if cfg.variant == "correct" else f"; BROKEN variant {cfg.variant}")]
     for r in rows:
+        best = r["max_other_minus_d_f"]
         lines.append(f"pair {r['pair']} {r['name']:>17}: D_f = {r['d_f']:.6f}, B(T*) - D_f = "
                      f"{r['attain_err']:+.1e}, best other - D_f = "
-                     f"{r['max_other_minus_d_f'] if r['max_other_minus_d_f'] is None else format(r['max_other_minus_d_f'], '.2e')}, "
+                     f"{'-' if best is None else format(best, '.2e')}, "
                      f"second variation {r['second_variation']:.6g} vs "
                      f"{r['second_variation_quadrature']:.6g}")
     return Report(jsonable(metrics), tol, tuple(lines))

@@ -76,7 +76,8 @@ GRID = 4001
 # Normal pairs whose cdfs cross outside the bulk (or never), so the optimal critic is monotone
 # there: where F_p - F_q changes sign in the bulk, f' must pass through 0, which the two-sided
 # penalty walls off in 1-D (on N(0,1) vs N(0.5,2) trained critics stall at 0.63 to 0.67 W1).
-DEFAULT_PAIRS = "normal(0,1) vs normal(2,1); normal(0,1) vs normal(2,1.5); normal(-1,0.5) vs normal(1,1.5)"
+DEFAULT_PAIRS = ("normal(0,1) vs normal(2,1); normal(0,1) vs normal(2,1.5); "
+                 "normal(-1,0.5) vs normal(1,1.5)")
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def slopes(cfg: WganExampleConfig, w: float, thetas: np.ndarray) -> dict:
             "jsd": np.array([d(lambda s: jsd(p, Normal(s, w)), t) for t in thetas])}
 
 
-# -- part 2: trained critics ------------------------------------------------------------------------
+# -- part 2: trained critics ---------------------------------------------------------------------
 
 def _samples(mus, sigmas, gens, n):
     z = torch.stack([torch.randn(n, generator=g, dtype=torch.float64) for g in gens])
