@@ -114,11 +114,14 @@ class Mixtures2DConfig:
             raise ConfigError(f"lr must be a finite number > 0, got {self.lr}")
 
     def memory_bytes(self) -> dict[str, int]:
-        """Peak bytes, by the parameter each term grows with: ~40 float32 (batch x hidden)
-        activations, gradients and R1's double-backward graph a seed while training (one arm at
-        a time), and the measures' float64 (n_eval x 25) distances a seed."""
-        return {"seeds": self.seeds * 40 * 4 * self.batch * self.hidden,
-                "n_eval": self.seeds * self.n_eval * 25 * 8 * 3}
+        """Peak bytes: per seed, ~40 float32 (batch x hidden) activations, gradients and R1's
+        double-backward graph while training (one arm at a time), plus the measures' ~8 float64
+        (n_eval x 25) arrays (differences, squares, distances, nearest modes). Every term grows with seeds, so the estimate is put under the
+        parameter furthest above its default, the one a refusal should name."""
+        per_seed = 40 * 4 * self.batch * self.hidden + self.n_eval * 25 * 8 * 8
+        scale = {k: getattr(self, k) / getattr(Mixtures2DConfig, k)
+                 for k in ("seeds", "n_eval", "batch", "hidden")}
+        return {max(scale, key=scale.get): self.seeds * per_seed}
 
 
 @dataclass

@@ -130,3 +130,10 @@ def test_verify_rejects_a_bad_arm_with_exit_2(capsys):
     assert main(["mixtures2d", "--set", "arms=baseline,unrolled"]) == 2
     err = capsys.readouterr().err
     assert "arms" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("field", ["seeds", "n_eval"])
+def test_memory_estimate_names_the_parameter_out_of_scale(field):
+    cfg = override(study.Mixtures2DConfig(), {field: 10**8})
+    (name,) = cfg.memory_bytes()
+    assert name == field and cfg.memory_bytes()[name] > 2**31
