@@ -1,5 +1,6 @@
 """The verify CLI and the console script: exit codes, one-line errors, JSON output."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -134,3 +135,46 @@ def test_report_mode_writes_every_figure(tmp_path):
     assert results[1]["passed"] is True
     assert sorted(Path(f).name for f in results[0]["figures"]) == ["saturation.png",
                                                                    "saturation_costs.png"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _PlotCfg:
+    plot: str | None = None
+
+
+def _fig_text(fig) -> str:
+    sup = getattr(fig, "_suptitle", None)
+    return "\n".join([sup.get_text() if sup is not None else "", *(t.get_text() for t in fig.texts),
+                      *(ax.get_title() for ax in fig.axes)])
+
+
+@pytest.mark.parametrize("kind, passed, status", [("claim", True, "PASS"),
+                                                  ("claim", False, "FAIL"),
+                                                  ("study", None, "REPORTED")])
+def test_every_saved_figure_says_the_claims_status(kind, passed, status, tmp_path, monkeypatch):
+    from gantheory import plotting
+    from gantheory.claims.registry import Claim, Report, Verdict, run_claim
+
+    def figures(m, cfg, v):
+        titled, suptitled, bare = (plotting.subplots()[0] for _ in range(3))
+        titled.axes[0].set_title("main")
+        suptitled.suptitle("two panels")
+        bare.axes[0].set_title("a study beside the claim [REPORTED]")
+        return {"": titled, "sup": suptitled, "study": bare}
+
+    verdict = None if kind == "study" else (lambda m, cfg: Verdict(passed, () if passed else ("x",)))
+    monkeypatch.setitem(REGISTRY, "fake", Claim("fake", "s", _PlotCfg, lambda cfg: None, verdict,
+                                                lambda m, cfg: Report({}), figures, kind))
+    saved = {}
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, path: saved.setdefault(str(path), fig)
+                        and str(path))
+    res = run_claim("fake", _PlotCfg(plot=str(tmp_path / "fake.png")))
+    assert res.status == status and len(saved) == 3
+    main_fig, sup_fig = saved[str(tmp_path / "fake.png")], saved[str(tmp_path / "fake_sup.png")]
+    study_fig = saved[str(tmp_path / "fake_study.png")]
+    assert main_fig.axes[0].get_title() == f"main [{status}]"
+    assert sup_fig._suptitle.get_text() == f"two panels [{status}]"
+    for fig in (main_fig, sup_fig):  # the red box on a failure only
+        assert [t.get_text() for t in fig.texts].count("FAIL") == (status == "FAIL")
+    # a panel the claim itself labels as a study is not judged
+    assert "PASS" not in _fig_text(study_fig) and "FAIL" not in _fig_text(study_fig)

@@ -348,9 +348,10 @@ def plot(m: OptimalDMeasurement, cfg: OptimalDConfig, v: Verdict | None) -> dict
     fig = plot_discriminator(xs, p_data.pdf(xs), p_g.pdf(xs), optimal_discriminator(p_data, p_g)(xs),
                              list(m.plot_d),
                              title=f"Proposition 1: D trained from samples vs D* "
-                                   f"({len(m.seeds)} seeds, {cfg.steps} steps)")
-    for edge in m.region:
-        fig.axes[0].axvline(edge, color="grey", lw=0.5)
+                                   f"({len(m.seeds)} seeds, {cfg.steps} steps)",
+                             region=m.region,
+                             region_label=f"region compared (holds {cfg.mass:.0%} of M)",
+                             status=None if v is None else ("PASS" if v.passed else "FAIL"))
     return {"": fig}
 
 

@@ -56,6 +56,11 @@ class Report:
     lines: tuple[str, ...] = ()
 
 
+def status_of(kind: str, passed: bool | None) -> str:
+    """A claim's status word: REPORTED for a study, else PASS or FAIL."""
+    return "REPORTED" if kind == "study" else ("PASS" if passed else "FAIL")
+
+
 @dataclass(frozen=True)
 class ClaimResult:
     """The outcome of one claim, built once by :func:`run_claim`; JSON keys in docs/theory.md."""
@@ -76,7 +81,7 @@ class ClaimResult:
     @property
     def status(self) -> str:
         """PASS, FAIL or REPORTED (a study)."""
-        return "REPORTED" if self.kind == "study" else ("PASS" if self.passed else "FAIL")
+        return status_of(self.kind, self.passed)
 
     def to_json(self) -> dict[str, Any]:
         out = {"schema": SCHEMA, "status": self.status}
@@ -131,13 +136,25 @@ def register_claim(name: str, statement: str, config: type, *, measure, report, 
     return claim
 
 
-def _save_figures(figs: dict, plot: str) -> tuple[str, ...]:
+def _titles(fig) -> str:
+    sup = getattr(fig, "_suptitle", None)
+    return " ".join([sup.get_text() if sup is not None else "",
+                     *(ax.get_title() for ax in fig.axes)])
+
+
+def _save_figures(figs: dict, plot: str, status: str) -> tuple[str, ...]:
+    """Save each figure, marked with the claim's ``status`` (:func:`~gantheory.plotting.mark_status`:
+    ``[PASS]``/``[FAIL]`` in the title, a red FAIL box), so that no plot of a failed claim looks
+    like a passing one. A figure titled ``[REPORTED]`` is a study shown beside a claim (nothing
+    in it is judged) and keeps that word alone."""
     from pathlib import Path
 
-    from ..plotting import save_figure
+    from ..plotting import mark_status, save_figure
 
     base, out = Path(plot), []
     for suffix, fig in figs.items():
+        if "[REPORTED]" not in _titles(fig):
+            mark_status(fig, status)
         path = base if not suffix else base.with_name(f"{base.stem}_{suffix}{base.suffix}")
         out.append(save_figure(fig, path))
     return tuple(out)
@@ -226,12 +243,13 @@ def run_claim(name: str, cfg: Any) -> ClaimResult:
     m = claim.measure(cfg)
     verdict = claim.verdict(m, cfg) if claim.verdict is not None else None
     rep = claim.report(m, cfg)
+    passed = None if verdict is None else bool(verdict.passed)
     figures: tuple[str, ...] = ()
     plot = getattr(cfg, "plot", None)
     if plot and claim.plot is not None:
-        figures = _save_figures(claim.plot(m, cfg, verdict), plot)
+        figures = _save_figures(claim.plot(m, cfg, verdict), plot, status_of(claim.kind, passed))
     return ClaimResult(
-        claim=name, kind=claim.kind, passed=None if verdict is None else bool(verdict.passed),
+        claim=name, kind=claim.kind, passed=passed,
         reasons=() if verdict is None else tuple(verdict.reasons), statement=claim.statement,
         metrics=rep.metrics, tolerances=rep.tolerances,
         seeds=tuple(int(s) for s in getattr(m, "seeds", ()) or ()),

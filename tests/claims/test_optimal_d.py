@@ -159,3 +159,23 @@ def test_bound_shrinks_as_one_over_sqrt_n_down_to_the_networks_floor():
     assert od.sup_bound(n) == pytest.approx(od.SUP_C / np.sqrt(n))
     assert od.sup_bound(4 * n) == pytest.approx(max(od.sup_bound(n) / 2, od.APPROX_FLOOR))
     assert od.sup_bound(10**9) == od.APPROX_FLOOR  # more samples never demand more than the net
+
+
+def test_the_figure_labels_the_compared_region_and_says_fail(tmp_path, monkeypatch):
+    # 20 steps: the claim fails (budget too small); its saved figure must say so, and the grey
+    # lines at the region's edges must be the measured region, named in the legend.
+    from gantheory import plotting
+
+    saved = {}
+    monkeypatch.setattr(plotting, "save_figure",
+                        lambda fig, path: saved.setdefault("fig", fig) and str(path))
+    cfg = _cfg(seeds=1, steps=20, grid=201, plot=str(tmp_path / "d.png"))
+    res = run_claim("optimal_d", cfg)
+    assert res.status == "FAIL"
+    ax = saved["fig"].axes[0]
+    assert ax.get_title().endswith("[FAIL]")
+    assert [t.get_text() for t in saved["fig"].texts].count("FAIL") == 1
+    edges = [ln for ln in ax.get_lines() if ln.get_color() == "grey"]
+    assert sorted(ln.get_xdata()[0] for ln in edges) == pytest.approx(res.metrics["region"])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"region compared (holds {cfg.mass:.0%} of M)" in labels
