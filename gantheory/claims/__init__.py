@@ -13,3 +13,7 @@ __all__ = ["JSON_KEYS", "MEMORY_LIMIT", "REGISTRY", "Claim", "ClaimResult", "Rep
 from . import global_optimum, symbolic  # noqa: F401,E402
 from . import saturation, convergence, k_steps  # noqa: F401,E402
 from . import dirac  # noqa: F401,E402
+# beyond the 2014 paper: the f-divergence family, Wasserstein, Arjovsky-Bottou, 2-D mixtures
+from . import optimal_critic, variational_bound, wgan_example  # noqa: F401,E402
+from . import vanishing_gradient, gradient_identity  # noqa: F401,E402
+from . import mixtures2d  # noqa: F401,E402
