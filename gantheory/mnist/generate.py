@@ -11,10 +11,11 @@ from pathlib import Path
 import torch
 
 from . import checkpoint
-from .config import MNISTConfig, from_dict
+from .config import MNISTConfig, from_dict, generator_parameters
 from .nets import Generator, Shard, draw_z
-from ..errors import CheckpointError
-from ..util.rng import seed_generator
+from ..errors import CheckpointError, ConfigError
+from ..util.memory import check_fits
+from ..util.rng import check_seed, seed_generator
 
 
 def load_generator(run: str | Path) -> tuple[Generator, MNISTConfig, dict]:
@@ -26,12 +27,18 @@ def load_generator(run: str | Path) -> tuple[Generator, MNISTConfig, dict]:
         state = checkpoint.load(path)
     else:
         raise CheckpointError(f"{run}: no such run directory or checkpoint file")
+    checkpoint.check_fields(state, path)
     cfg = from_dict(state["config"])
+    # G twice over (its weights and the checkpoint's copy), before building it
+    check_fits(2 * 4 * generator_parameters(cfg.z_dim, cfg.g_hidden), "the checkpoint's G",
+               f"(z_dim={cfg.z_dim}, g_hidden={cfg.g_hidden})",
+               advice="this checkpoint's generator is too large to load here")
     G = Generator(cfg.z_dim, cfg.g_hidden, cfg.g_init, None, seed_generator(cfg.seed, "G"))
     try:
         G.load_state_dict(state["G"])
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: generator weights do not fit the config ({exc})") from exc
+    except (RuntimeError, TypeError, ValueError) as exc:
+        msg = " ".join(str(exc).split())[:300]
+        raise CheckpointError(f"{path}: generator weights do not fit the config ({msg})") from exc
     G.eval()
     info = {"checkpoint": str(path), "step": int(state["step"]), "epoch": int(state["epoch"])}
     return G, cfg, info
@@ -39,7 +46,15 @@ def load_generator(run: str | Path) -> tuple[Generator, MNISTConfig, dict]:
 
 @torch.no_grad()
 def sample(G: Generator, cfg: MNISTConfig, n: int, seed: int = 0, batch: int = 1000) -> torch.Tensor:
-    """``n`` samples of G with noise of the run's kind, reproducible given ``seed``."""
+    """``n`` samples of G with noise of the run's kind, reproducible given ``seed``.
+
+    Refuses (:class:`~gantheory.errors.ConfigError`) an ``n`` whose samples cannot fit in memory
+    before drawing any.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ConfigError(f"the number of samples must be an integer >= 0, got {n!r}")
+    check_seed(seed, "--seed")
+    check_fits(2 * n * 784 * 4, "--n-samples", n)  # the batches and their concatenation
     gen = seed_generator(seed, "eval-z")
     out = [G(draw_z(min(batch, n - i), cfg.z_dim, cfg.z, gen, Shard(), "cpu"))
            for i in range(0, n, batch)]

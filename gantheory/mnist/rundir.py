@@ -43,11 +43,12 @@ from tqdm import tqdm
 from ..config import as_dict, override
 from ..errors import CheckpointError, ConfigError, OutputError
 from ..util.io import tensor_digest
+from ..util.memory import check_fits
 from ..plotting import save_figure
 from ..util.rng import seed_generator
 from ..util.versions import git_revision, versions
 from . import checkpoint, distributed as ddp, figures
-from .config import MNISTConfig, changed_maths, from_dict
+from .config import MNISTConfig, changed_maths, from_dict, memory_bytes
 from .trainer import Trainer, configure_process, fit, restore_process_rng
 
 
@@ -355,6 +356,15 @@ class RunFiles:
                 raise _write_error(str(self.out / name), exc) from exc
 
 
+def check_memory(cfg: MNISTConfig, world_size: int = 1) -> None:
+    """Refuse, before anything is allocated, a config whose run cannot fit in memory
+    (:func:`~gantheory.mnist.config.memory_bytes`); one line naming the sizes."""
+    sizes = ", ".join(f"{k}={getattr(cfg, k)}" for k in ("train_images", "batch", "z_dim",
+                                                           "g_hidden", "d_units", "d_pieces"))
+    check_fits(memory_bytes(cfg, world_size), "the config", f"({sizes})",
+               advice="make train_images, batch or the networks smaller")
+
+
 def _device(requested: str, world: ddp.World) -> torch.device:
     device = ddp.device_for(requested, world)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -385,6 +395,7 @@ def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
                 raise ConfigError("a new run needs a config (a preset)")
             new = override(cfg, overrides)
             _device(new.device, world)
+            check_memory(new, world.size)
             held["images"], files.data_info = load_data(new, data_root)
             files.prepare(False, overwrite)
             return new, None, False
@@ -398,6 +409,7 @@ def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
             raise CheckpointError(f"{path} was trained with different {', '.join(changed)}; "
                                   f"a resumed run may change only run-control fields")
         _device(new.device, world)
+        check_memory(new, world.size)
         if state["epoch"] >= new.epochs and state["step_in_epoch"] == 0:
             held["state"] = state
             return new, str(path), True
@@ -461,15 +473,15 @@ def _set_aside_newer(out: str | Path, path: str | Path) -> None:
 
 def _complete_summary(cfg: MNISTConfig, state: dict, path: str, files: RunFiles | None,
                       out: str | Path, world: ddp.World) -> dict:
-    """The summary of a ``--resume`` that finds every epoch done: no training, no nulls."""
+    """The summary of a ``--resume`` that finds every epoch done: no training, no nulls
+    (``"status": "already complete"``, ``"epoch_s": []``; the command line says so)."""
     epoch, step = int(state["epoch"]), int(state["step"])
     message = (f"{out} is already complete: {epoch} of {cfg.epochs} epochs (step {step}); "
                f"nothing to train; pass --epochs N with N > {epoch} to continue it")
-    if world.main:
-        warnings.warn(message, stacklevel=3)
     last = (files.last_epoch_record() if files else None) or {}
     stats = {k: last[k] for k in ("d_loss", "g_loss", "d_real", "d_fake")
              if isinstance(last.get(k), (int, float))}
-    return {"status": "already complete", "message": message, "step": step, "epoch": epoch,
-            **stats, "wall_s": round(float(state.get("wall_s", 0.0)), 3), "checkpoint": path,
-            "world_size": world.size, "out": str(out)}
+    return {"status": "already complete", "already_complete": True, "message": message,
+            "step": step, "epoch": epoch, **stats,
+            "wall_s": round(float(state.get("wall_s", 0.0)), 3), "epoch_s": [],
+            "checkpoint": path, "world_size": world.size, "out": str(out)}

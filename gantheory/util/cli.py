@@ -2,8 +2,9 @@
 
 A user's mistake (a malformed flag, an impossible value, a bad file) is a
 :class:`~gantheory.errors.GanTheoryError`; :func:`run_command` turns it into one line on stderr
-and exit status 2, Ctrl-C into exit status 130, and a closed stdout (``... | head``) into a quiet
-exit, as Unix tools do. Anything else is a bug and keeps its traceback.
+and exit status 2, Ctrl-C into exit status 130, a closed stdout (``... | head``) into a quiet
+exit, as Unix tools do, and every warning (the toolkit's or a library's) into one line
+``PROG: warning: ...``. Anything else is a bug and keeps its traceback.
 
 Every command prints text by default and, with ``--json``, one JSON object made by
 :func:`json_result`: ``{"schema": SCHEMA, "command": "eval parzen", ...}``. ``schema`` is the
@@ -16,9 +17,11 @@ so stdout stays the result alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+import warnings
 from typing import Any, Callable
 
 from ..errors import ConfigError, GanTheoryError
@@ -108,33 +111,67 @@ def parse_sets(items: list[str]) -> dict[str, str]:
     return out
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception's message on one line."""
+def one_line(exc: object) -> str:
+    """An exception's (or a warning's) message on one line."""
     return " ".join(str(exc).split())
+
+
+def _flush_stdout() -> bool:
+    """Flush stdout; False when its reader has gone (``| head``), after which stdout points at
+    /dev/null so that the interpreter's own last flush does not print "Exception ignored"."""
+    try:
+        sys.stdout.flush()
+        return True
+    except BrokenPipeError:
+        pass
+    except (ValueError, OSError):  # a closed or unusable stdout: nothing more can reach it
+        return False
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return False
 
 
 def run_command(prog: str, body: Callable[[], int], *, interrupted: str = "interrupted") -> int:
     """Run ``body()`` and return its exit status, with the toolkit's error conventions.
 
-    While it runs, :func:`status` lines go to stderr prefixed with ``prog``.
+    While it runs, :func:`status` lines go to stderr prefixed with ``prog``. Output still
+    buffered is flushed before returning (also when ``--help`` leaves through ``SystemExit``), so
+    a reader that went away stops the command quietly with the status it had: 0 after success.
     """
     handler = _StatusHandler(prog)
     LOG.addHandler(handler)
     level, LOG.level = LOG.level, logging.INFO
+    saved_format = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning(prog)
     try:
-        return int(body() or 0)
-    except GanTheoryError as exc:
-        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: {interrupted}", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # the reader went away (e.g. `| head`): stop quietly; point stdout at devnull so the
-        # interpreter's final flush does not raise again
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        try:
+            code = int(body() or 0)
+        except GanTheoryError as exc:
+            print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
+            code = 2
+        except KeyboardInterrupt:
+            print(f"{prog}: {interrupted}", file=sys.stderr)
+            code = 130
+        except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+            code = 0
+        except SystemExit:  # argparse's --help and --version
+            _flush_stdout()
+            raise
+        _flush_stdout()
+        return code
     finally:
+        warnings.formatwarning = saved_format
         LOG.removeHandler(handler)
         LOG.setLevel(level)
+
+
+def _one_line_warning(prog: str):
+    """A ``warnings.formatwarning`` that prints ``prog: warning: message`` on one line (no file
+    name, no source line: a library's warning reaches the user as one line too)."""
+
+    def fmt(message, category, filename, lineno, line=None) -> str:
+        return f"{prog}: warning: {one_line(message)}\n"
+
+    return fmt

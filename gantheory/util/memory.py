@@ -48,10 +48,14 @@ def human(n: float) -> str:
     return f"{n:.1f} PB"
 
 
-def check_fits(need: int, parameter: str, value: object) -> None:
-    """Raise :class:`ConfigError` if ``need`` bytes exceed the budget; names ``parameter``."""
+def check_fits(need: int, parameter: str, value: object, *, advice: str | None = None) -> None:
+    """Raise :class:`ConfigError` if ``need`` bytes exceed the budget; names ``parameter``.
+
+    The line reads ``{parameter} {value} needs about 12.3 GB of memory, more than the 4.5 GB this
+    machine has available; {advice}`` (by default "use a smaller {parameter}").
+    """
     budget = int(available_bytes() * FRACTION)
     if need > budget:
         raise ConfigError(f"{parameter} {value} needs about {human(need)} of memory, more than "
-                          f"the {human(budget)} this machine has available; use a smaller "
-                          f"{parameter}")
+                          f"the {human(budget)} this machine has available; "
+                          f"{advice or f'use a smaller {parameter}'}")

