@@ -16,6 +16,8 @@ libraries), so it is an upper bound of what the request itself took.
 
 The server polls the child's resident memory and kills it past ``memory_limit`` (1 GiB), so a
 request that would allocate gigabytes costs a moment, not the machine; ``Result.killed`` says so.
+``pre`` is Python run in the child before the command: a test breaks the toolkit with it on
+purpose, to show that the checks catch the breakage.
 ``sigint_after`` sends SIGINT to the child that many seconds after the fork (Ctrl-C in a terminal).
 """
 
@@ -69,12 +71,12 @@ class Runner:
     def run(self, argv: list[str], *, cwd: str | Path, env: dict | None = None,
             unset: tuple[str, ...] = (), stdout: str = "file", fsize: int | None = None,
             sigint_after: float | None = None, memory_limit: int = MEMORY_LIMIT,
-            hang_s: float = HANG_S) -> Result:
+            hang_s: float = HANG_S, pre: str | None = None) -> Result:
         out, err = Path(cwd) / ".faultrun.out", Path(cwd) / ".faultrun.err"
         request = {"argv": [str(a) for a in argv], "cwd": str(cwd), "env": env or {},
                    "unset": list(unset), "stdout": stdout, "out": str(out), "err": str(err),
                    "fsize": fsize, "sigint_after": sigint_after,
-                   "memory_limit": memory_limit, "hang_s": hang_s}
+                   "memory_limit": memory_limit, "hang_s": hang_s, "pre": pre}
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         reply = json.loads(self.proc.stdout.readline())
@@ -177,6 +179,8 @@ def serve() -> None:
                 os._exit(99)
             from gantheory.cli import main
 
+            if req["pre"]:  # a test's deliberate breakage (the matrix's negative controls)
+                exec(req["pre"], {})
             sys.exit(main(req["argv"]))  # unwinds to the top level, as the console script does
         print(json.dumps(_watch(pid, req)), file=reply)
 

@@ -369,9 +369,7 @@ def _assert_one_line(got, needle: str) -> None:
     assert needle.lower() in line.lower(), line
 
 
-@pytest.mark.parametrize("case", [c.param() for c in BAD])
-def test_bad_input_is_refused_in_one_line_and_loses_nothing(case, runner, base, tmp_path,
-                                                            request):
+def _check_row(case: Case, runner, base: Path, tmp_path: Path, request, pre: str | None = None):
     w = _workdir(base, tmp_path)
     ro = request.getfixturevalue("readonly") if any("{RO}" in a for a in case.argv) else None
     held = case.prepare(w) if case.prepare else None
@@ -379,7 +377,7 @@ def test_bad_input_is_refused_in_one_line_and_loses_nothing(case, runner, base, 
     env = {k: v.replace("{W}", str(w)) for k, v in case.env.items()}
     try:
         got = runner.run(_fill(case.argv, w, ro), cwd=w, env=env, unset=case.unset,
-                         sigint_after=case.sigint_after)
+                         sigint_after=case.sigint_after, pre=pre)
     finally:
         if held is not None:
             os.close(held)
@@ -395,6 +393,55 @@ def test_bad_input_is_refused_in_one_line_and_loses_nothing(case, runner, base, 
                                  [p for p in before if after.get(p) != before[p]])
     if ro is not None:
         assert not any(ro.iterdir()) or sorted(p.name for p in ro.iterdir()) == ["sub"]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in BAD])
+def test_bad_input_is_refused_in_one_line_and_loses_nothing(case, runner, base, tmp_path,
+                                                            request):
+    _check_row(case, runner, base, tmp_path, request)
+
+
+ROW = {c.id: c for c in BAD}
+
+
+@pytest.mark.parametrize("row, pre", [
+    # no memory estimate: the allocation itself fails, with torch's traceback
+    ("3-train-huge-images", "import gantheory.util.memory as m; m.FRACTION = 1e12"),
+    # a refusal that first allocates 1.5 GB (the peak-memory check)
+    ("3-sample-n", "import torch, gantheory.util.memory as m\n"
+                   "f = m.check_fits\n"
+                   "def g(*a, **k):\n"
+                   "    x = torch.ones(1500 << 20, dtype=torch.uint8)\n"
+                   "    f(*a, **k)\n"
+                   "m.check_fits = g\n"
+                   "import gantheory.mnist.generate as gen; gen.check_fits = g"),
+    # the old --overwrite: the old run is deleted before the new config is checked
+    ("1-overwrite-bad-lr", "import pathlib, gantheory.mnist.cli as c\n"
+                           "f = c.run_cli\n"
+                           "def g(args, *a, **k):\n"
+                           "    [p.unlink() for p in pathlib.Path(args.out).glob('ckpt-*')]\n"
+                           "    return f(args, *a, **k)\n"
+                           "c.run_cli = g"),
+    # a half-written file left behind by a refused start
+    ("7-train-out-read-only", "import gantheory.mnist.rundir as r, pathlib\n"
+                              "f = r.RunFiles.prepare\n"
+                              "def g(self, *a):\n"
+                              "    pathlib.Path('partial.part').write_text('half')\n"
+                              "    return f(self, *a)\n"
+                              "r.RunFiles.prepare = g"),
+    # a warning beside the error: two lines
+    ("9-train-seed-negative", "import warnings, gantheory.mnist.cli as c\n"
+                              "f = c.run_cli\n"
+                              "def g(*a, **k):\n"
+                              "    warnings.warn('noise')\n"
+                              "    return f(*a, **k)\n"
+                              "c.run_cli = g"),
+], ids=["no-estimate", "allocates-first", "deletes-first", "half-written", "two-lines"])
+def test_the_matrix_fails_a_deliberately_broken_toolkit(row, pre, runner, base, tmp_path,
+                                                        request):
+    """Negative controls: each breakage, put into the toolkit in the child, fails the row."""
+    with pytest.raises(AssertionError):
+        _check_row(ROW[row], runner, base, tmp_path, request, pre=pre)
 
 
 # -- faults that are not bad input --------------------------------------------------------------

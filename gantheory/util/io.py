@@ -138,3 +138,76 @@ def jsonable(x: Any) -> Any:
     if x is None or isinstance(x, str):
         return x
     return str(x)
+
+
+# -- output paths, checked before the work that fills them ---------------------------------------
+
+
+def figure_formats() -> frozenset[str]:
+    """The suffixes (without the dot) matplotlib can save a figure as: png, pdf, svg, ..."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return frozenset(FigureCanvasBase.get_supported_filetypes())
+
+
+def _probe_writable(folder: Path, what: str) -> None:
+    """Create and remove a file in ``folder`` (permission bits do not bind root; a read-only
+    mount or a full quota does): an :class:`OutputError` if that fails."""
+    from ..errors import OutputError
+
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".gantheory-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"cannot write {what}: {folder}: {exc.strerror or exc}") from None
+
+
+def _nearest_existing(path: Path) -> Path:
+    for parent in [path, *path.parents]:
+        if os.path.lexists(parent):
+            return parent
+    return Path(".")
+
+
+def check_output_file(path: str | Path, flag: str, *, formats: frozenset[str] | None = None,
+                      overwrite: bool = True) -> Path:
+    """Check, before any work, that ``path`` can be written as the output of ``flag``.
+
+    ``formats``: the allowed suffixes (e.g. :func:`figure_formats`); ``overwrite=False`` refuses
+    an existing file. The folder is probed by creating and removing a file in it (or in its
+    nearest existing parent, which would be created). Raises
+    :class:`~gantheory.errors.ConfigError` for a wrong suffix and
+    :class:`~gantheory.errors.OutputError` for a path that cannot be written, one line each.
+    """
+    from ..errors import ConfigError, OutputError
+
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if formats is not None and suffix not in formats:
+        raise ConfigError(f"{flag} {path}: unknown format {suffix or '(no suffix)'!r}; use one of "
+                          f"{', '.join(sorted(formats))}")
+    if path.is_dir():
+        raise OutputError(f"{flag} {path} is a folder; expected a file name")
+    if os.path.lexists(path) and not overwrite:
+        raise OutputError(f"{flag} {path} exists")
+    base = _nearest_existing(path.parent)
+    if not base.is_dir():
+        raise OutputError(f"{flag} {path}: {base} is not a folder")
+    _probe_writable(base, f"{flag} {path}")
+    return path
+
+
+def check_output_dir(path: str | Path, flag: str) -> Path:
+    """Check, before any work, that the folder ``path`` (created if missing) can be written."""
+    from ..errors import OutputError
+
+    path = Path(path)
+    if os.path.lexists(path) and not path.is_dir():
+        raise OutputError(f"{flag} {path} exists and is not a folder")
+    base = _nearest_existing(path)
+    if not base.is_dir():
+        raise OutputError(f"{flag} {path}: {base} is not a folder")
+    _probe_writable(base, f"{flag} {path}")
+    return path
+
