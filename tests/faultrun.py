@@ -7,9 +7,9 @@
 :class:`Runner` starts one Python process (this module's ``serve``) that imports torch and every
 command's module once, then forks a child per request. The child gets its own stdin (``/dev/null``),
 stdout and stderr files (or a pipe whose reader is gone, for ``stdout="closed"``), environment,
-working directory and resource limits, and then runs ``sys.exit(gantheory.cli.main(argv))`` at the
-top level of the process, as the console script does: an uncaught exception prints its traceback
-and exits 1, the interpreter's final flush of a broken stdout is its own, and so on. The parent
+working directory and resource limits, and then runs ``sys.exit(gantheory.cli.main(argv))`` and
+exits as the interpreter would (:func:`_exit_as_python_would`): an uncaught exception prints its
+traceback and exits 1, a failing final flush of stdout prints "Exception ignored" and exits 120. The parent
 reports the child's exit status (``-N`` for signal N) and its peak resident memory from
 ``wait4``'s ``ru_maxrss``. That figure counts the pages the child shares with the server (torch's
 libraries), so it is an upper bound of what the request itself took.
@@ -122,6 +122,44 @@ def _child(req: dict) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _exit_as_python_would(main, argv: list[str]) -> None:
+    """``sys.exit(main(argv))`` at the top level, then the interpreter's exit: a traceback for an
+    uncaught exception (status 1), death by SIGINT for an uncaught KeyboardInterrupt, atexit
+    handlers, and the final flush of stdout, whose failure CPython reports as "Exception
+    ignored" with status 120. Only the teardown of every module (a second per child, for torch)
+    is skipped, through ``os._exit``."""
+    import atexit
+    import traceback
+
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        raise
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+    except Exception as exc:  # noqa: BLE001 - what CPython prints for its own final flush
+        print(f"Exception ignored in: {sys.stdout!r}\n{type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        code = 120
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -181,7 +219,7 @@ def serve() -> None:
 
             if req["pre"]:  # a test's deliberate breakage (the matrix's negative controls)
                 exec(req["pre"], {})
-            sys.exit(main(req["argv"]))  # unwinds to the top level, as the console script does
+            _exit_as_python_would(main, req["argv"])
         print(json.dumps(_watch(pid, req)), file=reply)
 
 
