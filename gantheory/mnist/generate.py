@@ -45,16 +45,17 @@ def load_generator(run: str | Path) -> tuple[Generator, MNISTConfig, dict]:
 
 
 @torch.no_grad()
-def sample(G: Generator, cfg: MNISTConfig, n: int, seed: int = 0, batch: int = 1000) -> torch.Tensor:
+def sample(G: Generator, cfg: MNISTConfig, n: int, seed: int = 0, batch: int = 1000, *,
+           flag: str = "--n-samples") -> torch.Tensor:
     """``n`` samples of G with noise of the run's kind, reproducible given ``seed``.
 
-    Refuses (:class:`~gantheory.errors.ConfigError`) an ``n`` whose samples cannot fit in memory
-    before drawing any.
+    Refuses (:class:`~gantheory.errors.ConfigError`, naming ``flag``) an ``n`` whose samples
+    cannot fit in memory before drawing any, and a seed outside ``[0, 2**53)``.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ConfigError(f"the number of samples must be an integer >= 0, got {n!r}")
+        raise ConfigError(f"{flag} must be an integer >= 0, got {n!r}")
     check_seed(seed, "--seed")
-    check_fits(2 * n * 784 * 4, "--n-samples", n)  # the batches and their concatenation
+    check_fits(2 * n * 784 * 4, flag, n)  # the batches and their concatenation
     gen = seed_generator(seed, "eval-z")
     out = [G(draw_z(min(batch, n - i), cfg.z_dim, cfg.z, gen, Shard(), "cpu"))
            for i in range(0, n, batch)]

@@ -12,7 +12,8 @@ and per epoch, ``"kind": "epoch"``), the last ``keep_checkpoints`` checkpoints `
 ``figure3.png``. A resumed run first drops the metric records after its checkpoint, so the log
 reads as one uninterrupted run. Under ``torchrun`` only rank 0 writes.
 
-Safety of the directory: the config, the device and the data are checked before anything in
+Safety of the directory: the config, the device, the memory the run needs
+(:func:`check_memory`, before anything is allocated) and the data are checked before anything in
 ``out`` is touched. A run holds ``out/.lock`` (``fcntl.flock``, with the owner's PID inside for the
 message) while it writes, so a second writer is refused in one line; the kernel drops the lock of
 a dead process, so a stale file never blocks. ``--overwrite`` moves the old run's files into
