@@ -58,7 +58,6 @@ MNIST_ARGS = cli_args(data="mnist", train_images=200)
 
 VERIFY_XFAIL = "verify.py/claims: fix described in the report (module under refactoring)"
 METRICS_XFAIL = "metrics/cli.py: fix described in the report (module under refactoring)"
-SAMPLE_XFAIL = "gantheory/sample.py: fix described in the report (not this change's file)"
 
 
 # -- fixtures: one fork server, one tiny finished run, the crafted files ------------------------
