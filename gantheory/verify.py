@@ -4,6 +4,7 @@
     python -m gantheory.verify optimal_d --seeds 5 --plot d_vs_dstar.png
     python -m gantheory.verify optimal_d --p-data "normal(0,1)" --p-g "normal(1,2)" --json
     python -m gantheory.verify all --report report/
+    python -m gantheory.verify all --quick          # seconds-long smoke settings of every claim
 
 A study (``k_steps``) reports what it saw and asserts nothing: it prints REPORTED, its JSON says
 ``"kind": "study"``, and it counts neither in "N of M claims passed" nor in the exit status.
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="number of seeds (>= 1)")
     p.add_argument("--steps", type=int, help="training steps")
     p.add_argument("--plot", metavar="FILE", help="save the claim's figure (single claim)")
+    p.add_argument("--quick", action="store_true",
+                   help="each claim at its seconds-long smoke settings (a check that it runs, "
+                        "not its documented verdict)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any other config field of the claim, e.g. --set batch=256")
     return p
@@ -77,7 +81,8 @@ def configs_for(names: list[str], args: argparse.Namespace) -> dict[str, object]
         changes.update({k: v for k, v in extra.items() if k in fields or len(names) == 1})
         if args.report and "plot" in fields:
             changes["plot"] = str(Path(args.report) / f"{name}.png")
-        out[name] = override(claim.config(), changes)
+        base = override(claim.config(), claim.quick) if args.quick else claim.config()
+        out[name] = override(base, changes)
     unknown = sorted(k for k in extra if not any(
         k in {f.name for f in dataclasses.fields(REGISTRY[n].config)} for n in names))
     if unknown:
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 for f in r.figures:
                     print(f"  figure: {f}")
         if len(results) > 1 and not args.json:
-            print(summary_line(results))
+            print(summary_line(results) + (" (quick settings)" if args.quick else ""))
         return exit_status(results)
 
     return run_command("gantheory", body)

@@ -202,6 +202,6 @@ def test_report_alt_texts_are_unique(small_report):
 
 @pytest.mark.slow
 def test_verify_all_report_renders_correctly(tmp_path):
-    d = make_report(tmp_path / "rep", "all")
+    d = make_report(tmp_path / "rep", "all", extra=("--quick",))
     assert [r["claim"] for r in results(d)] == list(REGISTRY)
     assert structure_problems(d) + figure_problems(d) + schema_problems(d) == []
