@@ -243,11 +243,14 @@ class RunFiles:
         self.lock.release()
 
     def start(self, cfg: MNISTConfig, device: torch.device, world: ddp.World,
-              resumed_from: int | None, argv: list[str] | None) -> None:
+              resumed_from: int | None, argv: list[str] | None,
+              rng_rederived: bool = False) -> None:
         """Write the manifest; on a resume, cut the metrics log back to the checkpoint's step."""
         session = {"started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                    "resumed_from_step": resumed_from, "device": str(device),
                    "world_size": world.size, "argv": argv}
+        if rng_rederived:  # resumed from another device type: see Trainer.load_state_dict
+            session["rng_rederived_at_step"] = resumed_from
         manifest = {}
         if resumed_from is not None:
             self._truncate_metrics(resumed_from)
@@ -442,7 +445,8 @@ def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
                 msg = " ".join(str(exc).split())[:200]
                 raise CheckpointError(f"{path}: does not fit this run: {msg}") from exc
         if files:
-            files.start(run_cfg, device, world, trainer.step if state else None, argv)
+            files.start(run_cfg, device, world, trainer.step if state else None, argv,
+                        rng_rederived=trainer.rng_rederived)
         summary = fit(trainer, files, progress)
         if files and run_cfg.figures:
             files.figures(trainer)

@@ -82,3 +82,23 @@ def test_a_same_device_checkpoint_keeps_its_streams_and_does_not_warn():
         warnings.simplefilter("ignore")
         other = _trained(cfg, 5, _as_if_from_a_gpu(half.state_dict()))
     assert not all(torch.equal(x, y) for x, y in zip(_weights(whole), _weights(other)))
+
+
+def test_the_run_manifest_records_where_the_streams_were_derived_afresh(tmp_path):
+    # a run trained for one epoch, its checkpoint rewritten as a GPU would have written it (the
+    # digest recomputed), then continued here: run.json's session says so, with the step
+    import json
+
+    from gantheory.mnist import checkpoint
+    from gantheory.mnist.rundir import train
+
+    out = tmp_path / "run"
+    train(tiny(epochs=1), out)
+    state, path = checkpoint.load_latest(out)
+    path.unlink()
+    checkpoint.save(out, _as_if_from_a_gpu(state))
+    with pytest.warns(UserWarning, match="derived afresh"):
+        train(None, out, resume=True, overrides={"epochs": 2})
+    sessions = json.loads((out / "run.json").read_text())["sessions"]
+    assert "rng_rederived_at_step" not in sessions[0]
+    assert sessions[-1]["rng_rederived_at_step"] == state["step"] == 10
