@@ -14,24 +14,17 @@ import torch
 
 from gantheory.mnist.trainer import Trainer
 from gantheory.util.rng import seed_generator
-from tests.mnist.tiny import tiny
+from tests.mnist.tiny import run_steps, synthetic_images, tiny
 
 PHILOX_STATE_BYTES = 16  # torch's CUDA generator state: seed and offset, two uint64
 
 
 def _images():
-    return torch.rand(200, 784, generator=torch.Generator().manual_seed(0)).pow_(4)
+    return synthetic_images()
 
 
 def _trained(cfg, steps, state=None):
-    t = Trainer(cfg, _images(), torch.device("cpu"))
-    if state is not None:
-        t.load_state_dict(state)
-    for _ in range(steps):
-        if t.step_in_epoch == cfg.steps_per_epoch:
-            t.end_epoch()
-        t.train_step()
-    return t
+    return run_steps(cfg, steps, state)
 
 
 def _as_if_from_a_gpu(state):

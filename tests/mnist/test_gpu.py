@@ -14,7 +14,7 @@ import torch
 
 from gantheory.metrics.parzen import parzen_protocol
 from gantheory.mnist.trainer import Trainer, configure_process
-from tests.mnist.tiny import tiny
+from tests.mnist.tiny import run_steps, synthetic_images, tiny
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -26,20 +26,12 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 GRAPH_ATOL = 1e-5
 
 
-def _images(n=200):
-    return torch.rand(n, 784, generator=torch.Generator().manual_seed(0)).pow_(4)
+def _images():
+    return synthetic_images()
 
 
 def _run(cfg, steps, state=None):
-    t = Trainer(cfg, _images(), torch.device("cuda"))
-    if state is not None:
-        t.load_state_dict(state)
-    for _ in range(steps):
-        if t.step_in_epoch == cfg.steps_per_epoch:
-            t.end_epoch()
-        t.train_step()
-    torch.cuda.synchronize()
-    return t
+    return run_steps(cfg, steps, state, device="cuda")
 
 
 def _snapshot(t):

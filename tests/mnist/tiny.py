@@ -23,3 +23,29 @@ def cli_args(**changes) -> list[str]:
     for key, value in dict(TINY, **changes).items():
         out += ["--set", f"{key}={value}"]
     return out
+
+
+def synthetic_images(n: int = 200):
+    """``n`` fixed pseudo-images in [0, 1], skewed towards 0 as MNIST's pixels are."""
+    import torch
+
+    return torch.rand(n, 784, generator=torch.Generator().manual_seed(0)).pow_(4)
+
+
+def run_steps(cfg, steps: int, state=None, device: str = "cpu"):
+    """A :class:`Trainer` on :func:`synthetic_images`, optionally restored from ``state``, after
+    ``steps`` more training steps (epochs closed as the loop would)."""
+    import torch
+
+    from gantheory.mnist.trainer import Trainer
+
+    t = Trainer(cfg, synthetic_images(), torch.device(device))
+    if state is not None:
+        t.load_state_dict(state)
+    for _ in range(steps):
+        if t.step_in_epoch == cfg.steps_per_epoch:
+            t.end_epoch()
+        t.train_step()
+    if device != "cpu":
+        torch.cuda.synchronize()
+    return t
