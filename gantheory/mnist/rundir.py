@@ -66,7 +66,12 @@ def load_data(cfg: MNISTConfig, root: str | Path | None = None) -> tuple[torch.T
         g = seed_generator(0, "synthetic")
         x = torch.rand(cfg.train_images, 784, generator=g).pow_(4)
         return x, {"source": "synthetic", "sha256": tensor_digest(x)}
-    from .data import load
+    from ..util.cli import status
+    from .data import CACHE_NPZ, cache_dir, load
+
+    if root is None and not (cache_dir() / CACHE_NPZ).exists():
+        status(f"fetching MNIST once (about 6 s, 55 MB; cached in {cache_dir()}, "
+               f"GANTHEORY_DATA moves it)")
     data = load(root=root)
     return data.train.x()[: cfg.train_images], {"source": data.source, "sha256": data.sha256}
 
