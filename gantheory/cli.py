@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .util.cli import version_string
+from .util.cli import run_command, version_string
 
 #: (words, module, one-line summary); the help and the dispatch both read this table.
 COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
@@ -57,28 +57,33 @@ def group_usage(group: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _dispatch(argv: list[str]):
+    """``(module, its argv)`` when ``argv`` names a command with a module of its own, else None
+    (this file answers: the help, the version, an unknown command)."""
+    for words, module, _ in COMMANDS:
+        if tuple(argv[: len(words)]) == words:
+            rest = argv[len(words):]
+            if words == ("verify",) and "--version" in rest:  # verify's own parser has none
+                return None
+            if words[0] == "eval":  # one parser with a subcommand per measurement
+                rest = [words[1]] + rest
+            return module, rest
+    if argv and argv[0] == "eval":  # `gantheory eval --help`, `--version`: its own parser
+        return "gantheory.metrics.cli", argv[1:]
+    return None
+
+
+def _own(argv: list[str]) -> int:
+    """What this file prints itself: the help, the version, a group's commands, an error."""
     if not argv:
         print(usage(), file=sys.stderr)
         return 2
     if argv[0] in ("-h", "--help"):
         print(usage())
         return 0
-    if argv[0] == "--version":
+    if argv[0] == "--version" or argv[:1] == ["verify"]:
         print(version_string())
         return 0
-    for words, module, _ in COMMANDS:
-        if tuple(argv[: len(words)]) == words:
-            rest = argv[len(words):]
-            if words == ("verify",) and "--version" in rest:  # verify's own parser has none
-                print(version_string())
-                return 0
-            if words[0] == "eval":  # one parser with a subcommand per measurement
-                rest = [words[1]] + rest
-            return int(importlib.import_module(module).main(rest) or 0)
-    if argv[0] == "eval":  # `gantheory eval --help`, `gantheory eval --version`: its own parser
-        return int(importlib.import_module("gantheory.metrics.cli").main(argv[1:]) or 0)
     if argv[0] in GROUPS and (len(argv) == 1 or argv[1] in ("-h", "--help", "--version")):
         if len(argv) > 1 and argv[1] == "--version":
             print(version_string())
@@ -88,6 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     where = " ".join(argv[:2]) if argv[0] in GROUPS else argv[0]
     print(f"gantheory: error: unknown command {where!r} (see gantheory --help)", file=sys.stderr)
     return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    target = _dispatch(argv)
+    if target is not None:  # each command runs under its own run_command
+        module, rest = target
+        return int(importlib.import_module(module).main(rest) or 0)
+    # the help and the rest under run_command too: `gantheory --help | head` is a quiet exit
+    return run_command("gantheory", lambda: _own(argv))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import json
 import sys
 from pathlib import Path
 
-from .util.io import atomic_write
+from .util.io import atomic_write, check_output_dir, check_output_file, figure_formats
 from .config import override
 from .errors import ConfigError
 from .util.cli import Parser, parse_sets, run_command
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def configs_for(names: list[str], args: argparse.Namespace) -> dict[str, object]:
     """Each selected claim's config: defaults, then the flags it has, then --set overrides."""
-    from .claims import REGISTRY
+    from .claims import REGISTRY, check_config
 
     common = {k: getattr(args, k) for k in COMMON if getattr(args, k) is not None}
     extra = {key.replace("-", "_"): val for key, val in parse_sets(args.set).items()}
@@ -82,12 +82,24 @@ def configs_for(names: list[str], args: argparse.Namespace) -> dict[str, object]
         if args.report and "plot" in fields:
             changes["plot"] = str(Path(args.report) / f"{name}.png")
         base = override(claim.config(), claim.quick) if args.quick else claim.config()
+        # override() runs the config's own check(); a claim whose check() computes on a grid
+        # (optimal_d) makes the memory estimate first, inside that check
         out[name] = override(base, changes)
     unknown = sorted(k for k in extra if not any(
         k in {f.name for f in dataclasses.fields(REGISTRY[n].config)} for n in names))
     if unknown:
         raise ConfigError(f"no selected claim has the option(s): {', '.join(unknown)}")
+    for name, cfg in out.items():
+        check_config(name, cfg)  # every claim's memory estimate, before the first one runs
     return out
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any claim runs, a --report or --plot that cannot be written."""
+    if args.report:
+        check_output_dir(args.report, "--report")
+    if args.plot:
+        check_output_file(args.plot, "--plot", formats=figure_formats())
 
 
 def run_claims(configs: dict[str, object], progress: bool = False) -> list:
@@ -157,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             if n not in REGISTRY:
                 raise ConfigError(f"unknown claim {n!r}; known: {', '.join(REGISTRY)}, all")
         configs = configs_for(names, args)
-        results = run_claims(configs, progress=len(names) > 1 and not args.json)
+        check_outputs(args)
+        # a bar only for a person watching: not into a log, a pipe or a file
+        results = run_claims(configs, progress=len(names) > 1 and not args.json
+                             and sys.stderr.isatty())
         if args.report:
             write_report(results, args.report)
         for r in results:

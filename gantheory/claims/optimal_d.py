@@ -108,6 +108,10 @@ class OptimalDConfig:
         for spec in (self.p_data, self.p_g, self.train_p_g):
             if spec is not None:
                 parse_density(spec)
+        # in_range evaluates D* on a grid of `grid` points: the memory estimate comes first
+        from .registry import check_memory
+
+        check_memory("optimal_d", self)
         in_range(parse_density(self.p_data), parse_density(self.p_g), self.mass, self.grid)
 
 

@@ -162,12 +162,12 @@ def _save_figures(figs: dict, plot: str, status: str) -> tuple[str, ...]:
 
 # -- memory: a request is refused before anything is allocated ----------------------------------
 
-# The most memory one claim may ask for. Every claim at its defaults needs under 250 MB (peak
-# RSS over the interpreter's, measured); 2 GiB is about ten times that, fits the smallest
-# machine the toolkit targets (a laptop or a 2-core CI runner with a few GiB free) beside the
-# interpreter, torch and the figures, and refuses the typos (a grid of 10^8 points, 10^9 seeds)
-# that would otherwise grow until the operating system kills the process.
-MEMORY_LIMIT = 2 * 1024**3
+# The most memory one claim may ask for is the budget of :mod:`gantheory.util.memory`, as for every
+# other command: the memory the kernel reports available (capped by ``ulimit -v``) times its
+# FRACTION. Every claim at its defaults needs under 250 MB (peak RSS over the interpreter's,
+# measured), so the defaults fit any machine the toolkit targets; a larger request runs where the
+# machine has room, and a typo (a grid of 10^8 points, 10^9 seeds) is refused in one line instead
+# of growing until the operating system kills the process.
 # float64 arrays of one seed's (samples x width) that 1-D training holds at once: forward and
 # backward of D on real and fake and of G, the optimisers' state and temporaries. Calibrated on
 # peak RSS at 1,000 seeds (0.34 MB a seed for k_steps at batch 64, width 16; 0.9 MB for
@@ -209,28 +209,32 @@ def _gib(n: float) -> str:
     return f"{n / 1024**3:.3g} GiB" if n >= 1024**3 / 10 else f"{n / 1024**2:.3g} MiB"
 
 
-def check_memory(name: str, cfg: Any, limit: int = MEMORY_LIMIT) -> int:
+def check_memory(name: str, cfg: Any, limit: int | None = None) -> int:
     """Raise :class:`~gantheory.errors.ConfigError` naming the parameter when the estimate of
-    :func:`memory_terms` exceeds ``limit``; return the estimate."""
+    :func:`memory_terms` exceeds ``limit`` (by default the budget of :mod:`gantheory.util.memory`:
+    the available memory times its ``FRACTION``); return the estimate. Computes nothing else."""
     from ..errors import ConfigError
+    from ..util import memory
 
     terms = memory_terms(cfg)
     total = sum(terms.values())
+    if limit is None:
+        limit = int(memory.available_bytes() * memory.FRACTION)
     if total > limit:
         param = max(terms, key=terms.get)
         raise ConfigError(
             f"claim {name}: {param}={getattr(cfg, param, '?')} needs an estimated "
-            f"{_gib(total)} of memory, above the limit of {_gib(limit)} "
-            f"(gantheory.claims.registry.MEMORY_LIMIT); lower {param}")
+            f"{_gib(total)} of memory, more than the {_gib(limit)} this machine has available; "
+            f"lower {param}")
     return total
 
 
 def check_config(name: str, cfg: Any) -> None:
-    """Everything that can be refused before computing: the config's own ``check()`` and the
-    memory estimate."""
+    """Everything that can be refused before computing: the memory estimate (which computes
+    nothing), then the config's own ``check()`` (which may evaluate densities on a grid)."""
+    check_memory(name, cfg)
     if hasattr(cfg, "check"):
         cfg.check()
-    check_memory(name, cfg)
 
 
 def run_claim(name: str, cfg: Any) -> ClaimResult:

@@ -10,7 +10,7 @@ reads them from an .npy/.npz file or a folder of PNGs (:mod:`gantheory.metrics.s
 default; ``--json`` prints one object whose keys (``schema`` 1) are documented in
 docs/evaluation.md, "The eval commands' JSON"; both sources give the same keys. Slow first-time
 steps (the MNIST fetch, the classifier's training) say so on stderr. Bad input (a missing run, a
-corrupt checkpoint, a malformed samples file, a sigma <= 0) gives one line on stderr and exit 2.
+corrupt checkpoint, a malformed samples file, a sigma outside [1e-6, 1e6], an unwritable --plot) gives one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -198,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             from .parzen import check_request
             check_request(args.n_samples, n_valid=args.n_valid, sigmas=_sigmas(args.sigmas),
                           references=args.references)
+            if args.plot:
+                from ..util.io import check_output_file, figure_formats
+
+                check_output_file(args.plot, "--plot", formats=figure_formats())
         else:
             from .mnist_metrics import check_request
             check_request(args.n_samples)

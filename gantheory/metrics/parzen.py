@@ -29,6 +29,12 @@ from ..util.memory import check_fits
 
 #: The paper's grid of window widths: ``logspace(-1, 0, 10)``, i.e. 0.1 .. 1.0.
 PAPER_SIGMAS = tuple(torch.logspace(-1, 0, 10, dtype=torch.float64).tolist())
+#: The widths the protocol accepts. Pixels lie in [0, 1], so squared distances between images lie
+#: in [0, d] (d = 784 for MNIST) and distinct 8-bit images are at least 1/255 apart: below 1e-6 every
+#: kernel is already a point mass and above 1e6 the window is flat over the whole cube, so nothing
+#: a width outside the range could show is lost. Inside it sigma**2 neither underflows to 0 (1e-300
+#: would: a division by zero) nor overflows, and distance / sigma**2 <= 784e12 stays finite.
+SIGMA_RANGE = (1e-6, 1e6)
 #: Rows of ``x`` handled per block; a block of distances is ``chunk * n_samples`` float64 values.
 DEFAULT_CHUNK = 1024
 
@@ -58,7 +64,7 @@ def check_request(n_samples: int, *, n_valid: int = 1000, sigmas: Any = None,
                   references: bool = False, n_train: int = MNIST_TRAIN, d: int = MNIST_D) -> None:
     """Every check of a Parzen evaluation that needs no data: call it before any work.
 
-    ``n_samples`` and ``n_valid`` >= 1, ``sigmas`` finite and > 0, and the memory of
+    ``n_samples`` and ``n_valid`` >= 1, ``sigmas`` in :data:`SIGMA_RANGE`, and the memory of
     :func:`protocol_bytes` within what the machine has (:func:`gantheory.util.memory.check_fits`).
     Raises :class:`SpecError` or :class:`~gantheory.errors.ConfigError`, one line each.
     """
@@ -102,6 +108,11 @@ def _as_sigmas(name: str, sigmas: Any) -> list[float]:
     s = s.reshape(-1)
     if s.size == 0 or not np.all(np.isfinite(s)) or np.any(s <= 0):
         raise SpecError(f"{name} must be finite and > 0 (and not empty), got {s.tolist()}")
+    lo, hi = SIGMA_RANGE
+    outside = [float(v) for v in s if not lo <= v <= hi]
+    if outside:
+        raise SpecError(f"{name}: sigma {outside[0]:g} is outside the supported range "
+                        f"[{lo:g}, {hi:g}] (pixels lie in [0, 1])")
     return s.tolist()
 
 
@@ -132,7 +143,7 @@ def parzen_log_likelihoods(
     ----------
     samples : array or Tensor, shape (m, d)
     x : array or Tensor, shape (n, d)
-    sigmas : sequence of float > 0, length k
+    sigmas : sequence of float in :data:`SIGMA_RANGE`, length k
     chunk : int, rows of ``x`` per block (changes memory, not the result)
 
     Returns

@@ -16,31 +16,76 @@ Accepted, so that another GAN's MNIST samples can be scored with the paper's pro
   loader reads the data; or floats in [0, 1], kept in their precision (float16 becomes float32).
   Images in [-1, 1] (a tanh generator) must be rescaled first, ``(x + 1) / 2``.
 
-Anything else is a :class:`~gantheory.errors.DataError` naming the file and what was wrong.
+Anything else is a :class:`~gantheory.errors.DataError` naming the file and what was wrong. An
+array's header (its shape and dtype) is read and checked before its data: one that claims more
+bytes than the file holds, or more than the machine's memory
+(:func:`gantheory.util.memory.check_fits`), is refused before anything is allocated.
 """
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..errors import DataError
+from ..errors import DataError, GanTheoryError
+from ..util.memory import check_fits
 
 SIDE = 28
 PIXELS = SIDE * SIDE
 NPZ_NAMES = ("samples", "x", "images")
 
 
+def _header(f, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an open .npy stream's header declares (nothing of its data read)."""
+    fmt = np.lib.format
+    version = fmt.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = fmt.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, _, dtype = fmt.read_array_header_2_0(f)
+    else:  # 3.0 differs from 2.0 only in its header's encoding (utf-8), which numpy has no
+        # public reader for
+        shape, _, dtype = fmt._read_array_header(f, version)
+    if dtype.hasobject:
+        raise DataError(f"{where}: an array of Python objects; expected numbers")
+    return tuple(int(n) for n in shape), dtype
+
+
+def _check_header(shape: tuple[int, ...], dtype: np.dtype, where: str,
+                  holds: int | None) -> None:
+    """Refuse an array whose data ``holds`` bytes cannot contain, or that cannot fit in memory
+    (its own bytes and the float64 (N, 784) copy :func:`as_pixels` makes)."""
+    n = int(np.prod(shape, dtype=object))
+    size = n * dtype.itemsize
+    if holds is not None and size > holds:
+        raise DataError(f"{where}: its header declares shape {shape} of {dtype} ({size} bytes), "
+                        f"but the file holds only {holds} bytes of data")
+    check_fits(size + n * 8, "--samples", where,
+               advice="score fewer samples (a slice of the array)")
+
+
+def _from_npy(path: Path) -> np.ndarray:
+    with open(path, "rb") as f:
+        shape, dtype = _header(f, str(path))
+        _check_header(shape, dtype, str(path), path.stat().st_size - f.tell())
+    return np.load(path, allow_pickle=False)
+
+
 def _from_npz(path: Path) -> tuple[np.ndarray, str]:
     with np.load(path, allow_pickle=False) as z:
         names = list(z.files)
-        if len(names) == 1:
-            return z[names[0]], f"npz[{names[0]}]"
-        for name in NPZ_NAMES:
-            if name in names:
-                return z[name], f"npz[{name}]"
+        chosen = names[0] if len(names) == 1 else next((n for n in NPZ_NAMES if n in names), None)
+        if chosen is not None:
+            # the member's header, read from the archive: a compressed member's data size is
+            # not known before it is inflated, so only the memory check applies
+            member = f"{chosen}.npy" if f"{chosen}.npy" in z.zip.namelist() else chosen
+            with z.zip.open(member) as f:
+                shape, dtype = _header(f, f"{path}[{chosen}]")
+            _check_header(shape, dtype, f"{path}[{chosen}]", None)
+            return z[chosen], f"npz[{chosen}]"
     raise DataError(f"{path}: holds arrays {', '.join(names) or '(none)'}; name the samples "
                     f"one of {', '.join(NPZ_NAMES)} or save only one array")
 
@@ -73,10 +118,12 @@ def _read(path: Path) -> tuple[np.ndarray, str]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False), "npy"
+            return _from_npy(path), "npy"
         if suffix == ".npz":
             return _from_npz(path)
-    except (OSError, ValueError, EOFError) as exc:
+    except GanTheoryError:
+        raise  # a refusal of ours (the memory check), already one line
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: cannot read it as {suffix} "
                         f"({' '.join(str(exc).split())[:200]})") from None
     raise DataError(f"{path}: expected a .npy or .npz file or a folder of .png files")
