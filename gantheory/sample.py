@@ -48,15 +48,91 @@ def grid_path(out: Path) -> Path:
     return out.with_name(f"{out.stem if out.suffix == '.npz' else out.name}-grid.png")
 
 
+def check_out(out: Path, overwrite: bool, grid: bool) -> str:
+    """Every check of ``--out`` (and of the grid beside it), before any sample is drawn; returns
+    the format, ``npz`` or ``png``."""
+    from .util.io import check_output_dir, check_output_file
+
+    if out.suffix.lower() == ".npz":
+        if out.exists() and not out.is_dir() and not overwrite:
+            raise ConfigError(f"{out} exists; pass --overwrite to replace it")
+        check_output_file(out, "--out")
+        fmt = "npz"
+    elif out.suffix:
+        raise ConfigError(f"--out {out}: expected FILE.npz or a folder (no suffix)")
+    else:
+        check_output_dir(out, "--out")
+        if out.is_dir() and any(out.glob("*.png")) and not overwrite:
+            raise ConfigError(f"{out} already holds PNGs; pass --overwrite to replace them")
+        fmt = "png"
+    if grid:
+        check_output_file(grid_path(out), "--out's grid")
+    return fmt
+
+
+def _write_pngs(x, out: Path) -> None:
+    """One PNG per sample in the folder ``out``, replacing the PNGs it held only once every new
+    one is written: the new ones go to a temporary folder inside ``out`` first, the old ones are
+    moved aside into another, and a failure puts everything back (nothing lost, nothing half
+    written). Other files in ``out`` are left alone."""
+    import os
+    import shutil
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    from .util.io import TEMP_SUFFIX
+
+    created = [p for p in [out, *out.parents] if not p.exists()]
+    out.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(dir=out, prefix=".tmp-new.", suffix=TEMP_SUFFIX))
+    old = Path(tempfile.mkdtemp(dir=out, prefix=".tmp-old.", suffix=TEMP_SUFFIX))
+    moved_old, moved_new = [], []
+    try:
+        pixels = (x.reshape(-1, 28, 28).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
+        for i, image in enumerate(pixels):
+            Image.fromarray(image, mode="L").save(new / f"{i:06d}.png")
+        for p in sorted(out.glob("*.png")):
+            os.replace(p, old / p.name)
+            moved_old.append(p.name)
+        for p in sorted(new.iterdir()):
+            os.replace(p, out / p.name)
+            moved_new.append(p.name)
+    except BaseException:
+        for name in moved_new:
+            with _suppress():
+                os.unlink(out / name)
+        for name in moved_old:
+            with _suppress():
+                os.replace(old / name, out / name)
+        shutil.rmtree(new, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+        for p in created:  # the folders this call made, innermost first
+            with _suppress():
+                p.rmdir()
+        raise
+    shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _suppress():
+    import contextlib
+
+    return contextlib.suppress(OSError)
+
+
 def write_samples(x, out: Path, overwrite: bool) -> str:
-    """Write ``(N, 784)`` samples to an .npz file or a folder of PNGs; returns the format."""
+    """Write ``(N, 784)`` samples to an .npz file or a folder of PNGs; returns the format.
+
+    Either way the old output survives a failure: an .npz is written atomically, a folder's
+    PNGs are replaced only once every new one is written (:func:`_write_pngs`)."""
     import numpy as np
 
     from .util.io import atomic_write
 
-    if out.suffix.lower() == ".npz":
-        if out.exists() and not overwrite:
-            raise ConfigError(f"{out} exists; pass --overwrite to replace it")
+    fmt = check_out(out, overwrite, grid=False)
+    if fmt == "npz":
         buf = io.BytesIO()
         np.savez_compressed(buf, samples=x.float().numpy())
         try:
@@ -64,23 +140,12 @@ def write_samples(x, out: Path, overwrite: bool) -> str:
             atomic_write(out, buf.getvalue())
         except OSError as exc:
             raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
-        return "npz"
-    if out.suffix:
-        raise ConfigError(f"--out {out}: expected FILE.npz or a folder (no suffix)")
-    from PIL import Image
-
+        return fmt
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        if any(out.glob("*.png")) and not overwrite:
-            raise ConfigError(f"{out} already holds PNGs; pass --overwrite to replace them")
-        for old in out.glob("*.png"):
-            old.unlink()
-        pixels = (x.reshape(-1, 28, 28).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
-        for i, image in enumerate(pixels):
-            Image.fromarray(image, mode="L").save(out / f"{i:06d}.png")
+        _write_pngs(x, out)
     except OSError as exc:
         raise ConfigError(f"cannot write into {out}: {exc.strerror or exc}") from None
-    return "png"
+    return fmt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         from .mnist.generate import load_generator, sample
         from .plotting import save_figure
 
-        G, cfg, info = load_generator(args.checkpoint)
-        x = sample(G, cfg, args.n, seed=args.seed)
         out = Path(args.out)
+        check_out(out, args.overwrite, grid=not args.no_grid)  # before the checkpoint is read
+        G, cfg, info = load_generator(args.checkpoint)
+        x = sample(G, cfg, args.n, seed=args.seed, flag="--n")
         fmt = write_samples(x, out, args.overwrite)
         grid = None
         if not args.no_grid:

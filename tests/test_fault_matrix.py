@@ -20,8 +20,7 @@ of a finished run, progress bars on a non-terminal.
 The commands run in children forked from one process that imported torch once
 (:mod:`tests.faultrun`), which keeps the whole matrix to well under a minute of CPU; a few rows
 that depend on the interpreter's own start-up run as plain subprocesses. Rows that need the real
-MNIST are marked ``mnist``; rows whose fix lies in modules under refactoring are marked xfail
-(strict) with the reason.
+MNIST are marked ``mnist``.
 """
 
 from __future__ import annotations
@@ -56,8 +55,6 @@ RUN_ARGS = ["train", "mnist", *cli_args(epochs=2, keep_checkpoints=3), "--no-pro
 #: The tiny config, reading the real-data path (``data=mnist``) so that ``--data`` is used.
 MNIST_ARGS = cli_args(data="mnist", train_images=200)
 
-VERIFY_XFAIL = "verify.py/claims: fix described in the report (module under refactoring)"
-METRICS_XFAIL = "metrics/cli.py: fix described in the report (module under refactoring)"
 
 
 # -- fixtures: one fork server, one tiny finished run, the crafted files ------------------------
@@ -200,10 +197,6 @@ class Case:
         return pytest.param(self, id=self.id, marks=self.marks)
 
 
-def _xfail(reason):
-    return (pytest.mark.xfail(strict=True, reason=reason),)
-
-
 def _sparse_idx(w: Path):
     """``huge/``: the four MNIST names, the training images a sparse 10 GB file."""
     _write_idx_set(w / "huge", b"")
@@ -216,6 +209,16 @@ def _hold_lock(w: Path):
     fd = os.open(w / "run" / ".lock", os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     return fd
+
+
+def _png_folder(w: Path):
+    """``pngs/``: a folder of an earlier ``gantheory sample``'s PNGs."""
+    from PIL import Image
+
+    (w / "pngs").mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((28, 28), 40 * i, np.uint8), mode="L").save(
+            w / "pngs" / f"{i:06d}.png")
 
 
 TRAIN = ["train", "mnist"]
@@ -251,7 +254,7 @@ BAD = [
     Case("3-metrics-n-samples", EVAL_M + ["--checkpoint", "{W}/run", "--n-samples", "100000000"],
          "--n-samples"),
     Case("3-sample-n", ["sample", "--checkpoint", "{W}/run", "--n", "100000000", "--out",
-                        "{W}/s.npz"], "--n"),
+                        "{W}/s.npz"], "--n 100000000"),
     Case("3-train-idx-gzip-bomb", TRAIN + MNIST_ARGS + ["--out", "{W}/new", "--data", "{W}/bomb"],
          "train-images"),
     Case("3-train-idx-huge-file", TRAIN + MNIST_ARGS + ["--out", "{W}/new", "--data",
@@ -278,6 +281,11 @@ BAD = [
                                               "{RO}/p.png"], "p.png"),
     Case("6-sample-read-only", ["sample", "--checkpoint", "{W}/run", "--n", "10", "--out",
                                 "{RO}/s.npz"], "s.npz"),
+    Case("6-sample-pngs-without-overwrite", ["sample", "--checkpoint", "{W}/run", "--n", "10",
+                                             "--out", "{W}/pngs"], "--overwrite",
+         prepare=_png_folder),
+    Case("6-sample-folder-read-only", ["sample", "--checkpoint", "{W}/run", "--n", "10", "--out",
+                                       "{RO}/pngs"], "pngs"),
     Case("6-sample-bad-suffix", ["sample", "--checkpoint", "{W}/run", "--n", "10", "--out",
                                  "{W}/s.xyz"], "s.xyz"),
     # 7. a read-only disk (full disks are FAULTS below: the run has started)
@@ -533,6 +541,26 @@ def test_7_a_full_disk_while_sampling_writes_no_partial_npz(runner, base, tmp_pa
     _assert_one_line(got, "s.npz")
     assert not (w / "s.npz").exists()
     _files_whole(w)
+
+
+def test_7_a_full_disk_while_overwriting_pngs_loses_none(runner, base, tmp_path):
+    """The disk fills up at the third new PNG of an --overwrite: every old PNG survives."""
+    w = _workdir(base, tmp_path)
+    _png_folder(w)
+    before = _snapshot(w)
+    fail = ("from PIL import Image\n"
+            "f, n = Image.Image.save, [0]\n"
+            "def g(self, *a, **k):\n"
+            "    n[0] += 1\n"
+            "    if n[0] >= 3:\n"
+            "        raise OSError(28, 'No space left on device')\n"
+            "    return f(self, *a, **k)\n"
+            "Image.Image.save = g")
+    got = runner.run(["sample", "--checkpoint", str(w / "run"), "--n", "10", "--out",
+                      str(w / "pngs"), "--overwrite"], cwd=w, pre=fail)
+    assert got.rc == 2, got.err
+    _assert_one_line(got, "pngs")
+    assert _snapshot(w) == before
 
 
 def test_11_cleanup_removes_only_the_toolkits_temporary_files(runner, base, tmp_path):

@@ -191,3 +191,27 @@ def test_every_saved_figure_says_the_claims_status(kind, passed, status, tmp_pat
         assert [t.get_text() for t in fig.texts].count("FAIL") == (status == "FAIL")
     # a panel the claim itself labels as a study is not judged
     assert "PASS" not in _fig_text(study_fig) and "FAIL" not in _fig_text(study_fig)
+
+
+def test_the_claims_memory_budget_is_the_machines(monkeypatch, capsys):
+    """The estimate is checked against gantheory.util.memory's budget (available memory times
+    FRACTION), before the config's own check builds anything: optimal_d's range check would
+    evaluate D* on every grid point."""
+    import gantheory.claims.optimal_d as od
+    import gantheory.util.memory as memory
+
+    monkeypatch.setattr(od, "in_range", lambda *a, **k: pytest.fail("grid built before the "
+                                                                      "estimate"))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10**12)
+    assert main(["optimal_d", "--set", "grid=10000000000"]) == 2  # 2.6 TB > 0.8 TB
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "grid=10000000000" in err[0] and "lower grid" in err[0], err
+    # the same request fits a machine with more memory; a default one does not fit in 10 MB
+    from gantheory.claims.registry import check_memory
+
+    assert check_memory("optimal_d", od.OptimalDConfig(grid=10**10), limit=10**13) > 2 * 10**12
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10**7)
+    from gantheory.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="lower seeds"):
+        check_memory("optimal_d", od.OptimalDConfig())

@@ -10,7 +10,8 @@ reads them from an .npy/.npz file or a folder of PNGs (:mod:`gantheory.metrics.s
 default; ``--json`` prints one object whose keys (``schema`` 1) are documented in
 docs/evaluation.md, "The eval commands' JSON"; both sources give the same keys. Slow first-time
 steps (the MNIST fetch, the classifier's training) say so on stderr. Bad input (a missing run, a
-corrupt checkpoint, a malformed samples file, a sigma outside [1e-6, 1e6], an unwritable --plot) gives one line on stderr and exit 2.
+corrupt checkpoint, a malformed samples file, a sigma outside [1e-4, 1e4], an unwritable --plot)
+gives one line on stderr and exit 2.
 """
 
 from __future__ import annotations

@@ -29,12 +29,15 @@ from ..util.memory import check_fits
 
 #: The paper's grid of window widths: ``logspace(-1, 0, 10)``, i.e. 0.1 .. 1.0.
 PAPER_SIGMAS = tuple(torch.logspace(-1, 0, 10, dtype=torch.float64).tolist())
-#: The widths the protocol accepts. Pixels lie in [0, 1], so squared distances between images lie
-#: in [0, d] (d = 784 for MNIST) and distinct 8-bit images are at least 1/255 apart: below 1e-6 every
-#: kernel is already a point mass and above 1e6 the window is flat over the whole cube, so nothing
-#: a width outside the range could show is lost. Inside it sigma**2 neither underflows to 0 (1e-300
-#: would: a division by zero) nor overflows, and distance / sigma**2 <= 784e12 stays finite.
-SIGMA_RANGE = (1e-6, 1e6)
+#: The widths the protocol accepts. Pixels lie in [0, 1], so squared distances between images
+#: lie in [0, d] (d = 784 for MNIST), and distinct 8-bit images differ by at least (1/255)^2 in
+#: squared distance. Below 1e-4 every kernel is already a point mass (exp(-769) between any two
+#: distinct images underflows), while the rounding of the distances (eps * 2d, from the expansion
+#: in :func:`parzen_log_likelihoods`) divided by 2 sigma^2 grows to 0.1 nats at 1e-6 and to a
+#: division by zero at 1e-300; at 1e-4 it is under 2e-5 nats. Above 1e4 the window is flat over
+#: the whole cube (exponents within d / (2 sigma^2) = 4e-6 of 0). No width outside the range
+#: shows anything one inside it does not.
+SIGMA_RANGE = (1e-4, 1e4)
 #: Rows of ``x`` handled per block; a block of distances is ``chunk * n_samples`` float64 values.
 DEFAULT_CHUNK = 1024
 
@@ -111,8 +114,8 @@ def _as_sigmas(name: str, sigmas: Any) -> list[float]:
     lo, hi = SIGMA_RANGE
     outside = [float(v) for v in s if not lo <= v <= hi]
     if outside:
-        raise SpecError(f"{name}: sigma {outside[0]:g} is outside the supported range "
-                        f"[{lo:g}, {hi:g}] (pixels lie in [0, 1])")
+        raise SpecError(f"{name} {outside[0]:g} is outside the supported range [{lo:g}, {hi:g}] "
+                        f"for pixels in [0, 1]")
     return s.tolist()
 
 

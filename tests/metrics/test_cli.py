@@ -104,6 +104,33 @@ def test_every_accepted_layout_of_samples_reads_as_the_same_pixels(tmp_path):
         torch.testing.assert_close(x.double(), want, rtol=0, atol=1e-15, msg=name)
 
 
+def _header_only(path, shape):
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_2_0(f, {"descr": "|u1", "fortran_order": False,
+                                                 "shape": shape})
+
+
+def _truncated(path):
+    np.save(path, np.zeros((3, 784)))
+    path.write_bytes(path.read_bytes()[:-8])
+
+
+@pytest.mark.parametrize("suffix", ["npy", "npz"])
+def test_samples_beyond_the_memory_are_refused_from_the_header(suffix, tmp_path, monkeypatch):
+    """An honest header whose array does not fit: refused before its data are read."""
+    from gantheory.errors import ConfigError
+    import gantheory.util.memory as memory
+
+    x = np.zeros((100, 784), np.uint8)  # 78 kB, and 627 kB as float64 pixels
+    path = tmp_path / f"s.{suffix}"
+    np.save(path, x) if suffix == "npy" else np.savez_compressed(path, samples=x)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 500_000)
+    with pytest.raises(ConfigError, match="--samples .* needs about .* of memory"):
+        load_samples(path)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 5_000_000)
+    assert load_samples(path)[0].shape == (100, 784)
+
+
 @pytest.mark.parametrize("make, needle", [
     (lambda p: np.save(p / "s.npy", np.zeros((3, 27, 27))), "expected (N, 784)"),
     (lambda p: np.save(p / "s.npy", np.full((3, 784), 1.5)), "expected [0, 1]"),
@@ -112,6 +139,10 @@ def test_every_accepted_layout_of_samples_reads_as_the_same_pixels(tmp_path):
     (lambda p: np.save(p / "s.npy", np.full((3, 784), 300)), "0..255"),
     (lambda p: np.savez(p / "s.npz", a=np.zeros((3, 784)), b=np.zeros(3)), "name the samples"),
     (lambda p: (p / "s.npy").write_bytes(b"not numpy"), "cannot read"),
+    # a header promising more than the file holds: refused from the header, nothing allocated
+    (lambda p: _header_only(p / "s.npy", (10**12, 784)), "holds only 0 bytes"),
+    (lambda p: _truncated(p / "s.npy"), "holds only"),
+    (lambda p: np.save(p / "s.npy", np.array([None] * 784, dtype=object)), "Python objects"),
     (lambda p: None, "no such file"),
 ])
 def test_bad_samples_are_one_line_and_exit_2(make, needle, tmp_path, capsys):
@@ -120,6 +151,24 @@ def test_bad_samples_are_one_line_and_exit_2(make, needle, tmp_path, capsys):
     assert main(["parzen", "--samples", name]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0], err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--sigmas", "1e-300"], "outside the supported range"),
+    (["--sigmas", "0.1,2e4"], "outside the supported range"),
+    (["--plot", "{T}/p.xyz"], "xyz"),
+    (["--plot", "{T}/a_file/p.png"], "a_file"),
+])
+def test_parzen_requests_are_checked_before_the_samples_are_read(argv, needle, tmp_path,
+                                                                 capsys, monkeypatch):
+    (tmp_path / "a_file").write_text("not a folder")
+    np.save(tmp_path / "s.npy", np.zeros((3, 784)))
+    monkeypatch.setattr(eval_cli, "samples_of", lambda *a: pytest.fail("work before the check"))
+    argv = [a.replace("{T}", str(tmp_path)) for a in argv]
+    assert main(["parzen", "--samples", str(tmp_path / "s.npy"), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "s.npy"]
 
 
 @pytest.fixture(scope="module")

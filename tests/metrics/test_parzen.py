@@ -25,6 +25,7 @@ from scipy.stats import norm
 
 from gantheory.metrics.parzen import (
     PAPER_SIGMAS,
+    SIGMA_RANGE,
     ParzenResult,
     parzen_log_likelihood,
     parzen_log_likelihoods,
@@ -321,6 +322,9 @@ GOOD = np.random.default_rng(14).random((5, 3))
         (lambda: parzen_protocol(GOOD, GOOD, GOOD[:, :1]), "test"),
         (lambda: parzen_protocol(GOOD, GOOD, GOOD, n_valid=0), "n_valid"),
         (lambda: parzen_protocol(GOOD, GOOD, GOOD, sigmas=[0.0]), "sigmas"),
+        # below the supported range sigma**2 underflows to 0; above it the window is flat
+        (lambda: parzen_protocol(GOOD, GOOD, GOOD, sigmas=[1e-300]), "sigmas"),
+        (lambda: parzen_protocol(GOOD, GOOD, GOOD, sigmas=[0.5, 2e4]), "sigmas"),
         (lambda: reference_bounds(GOOD, GOOD, GOOD, n_samples=6), "n_samples"),
     ],
 )
@@ -344,3 +348,20 @@ def test_benchmark_quick_mode_runs_and_agrees_with_sklearn():
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["agree"] and report["max_rel_diff"] < SKLEARN_RTOL
+
+
+def test_the_ends_of_the_supported_sigma_range_give_the_closed_form():
+    """At the smallest width a point on a sample sees its own kernel alone (the others, at
+    squared distance >= 1/255^2, underflow): log(1/m) - d log(sigma sqrt(2 pi)). At the largest
+    every kernel is flat over [0, 1]^d: -d log(sigma sqrt(2 pi))."""
+    rng = np.random.default_rng(3)
+    s = rng.integers(0, 256, (4, 784)) / 255
+    s[1:] += (s[1:] == s[0]) / 255 * np.where(s[1:] < 0.5, 1, -1)  # distinct from s[0]
+    m, d = len(s), s.shape[1]
+    # smallest width: the distances' rounding, eps * 2d / (2 sigma^2) = 1.7e-5 nats at 1e-4;
+    # largest: the exponents ignored by the flat form, d / (2 sigma^2) = 3.9e-6 at 1e4
+    tol = 1e-4
+    for sigma in SIGMA_RANGE:
+        got = parzen_log_likelihoods(s, s[:1], [sigma])[0, 0].item()
+        want = math.log(1 / m if sigma < 1 else 1.0) - d * math.log(sigma * math.sqrt(2 * math.pi))
+        assert abs(got - want) <= tol, (sigma, got, want)
