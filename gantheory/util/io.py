@@ -16,10 +16,12 @@ would give them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import math
 import os
 import re
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,12 @@ import numpy as np
 
 TEMP_SUFFIX = ".part"
 _RANDOM = r"[a-z0-9_]{8}"  # tempfile's random part: 8 of "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def _random_part() -> str:
+    """8 characters of :data:`_RANDOM`'s alphabet, as tempfile draws them."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def current_umask() -> int:
@@ -58,8 +66,22 @@ def atomic_write(path: str | Path, blob: bytes, *, prefix: str = ".tmp-",
     users, and a fixed 0644 would ignore a umask of 077 or 002).
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{path.name}.", suffix=TEMP_SUFFIX)
+    # The temporary file is created inside the try, under a name known before it exists: an
+    # interrupt (Ctrl-C, SIGTERM) at any bytecode, even between the creation and the assignment
+    # of its descriptor, finds the name to remove. (With mkstemp, an interrupt between its
+    # os.open and its return leaves a file whose name nobody holds.)
+    tmp = None
     try:
+        for _ in range(100):
+            tmp = path.parent / f"{prefix}{path.name}.{_random_part()}{TEMP_SUFFIX}"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                             0o600)
+                break
+            except FileExistsError:
+                tmp = None
+        else:
+            raise FileExistsError(errno.EEXIST, "no unused temporary name", str(path.parent))
         os.fchmod(fd, (0o666 & ~current_umask()) if mode is None else mode)
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
@@ -67,8 +89,9 @@ def atomic_write(path: str | Path, blob: bytes, *, prefix: str = ".tmp-",
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable
         dfd = os.open(path.parent, os.O_RDONLY)
