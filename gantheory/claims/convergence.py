@@ -41,7 +41,8 @@ from ..stats import histogram_jsd
 from ..theory import LOG4
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import BYTES_PER_GRID_POINT, Report, Verdict, register_claim, training_bytes
+from .registry import (BYTES_PER_GRID_POINT, Report, Verdict, blame, register_claim,
+                       training_bytes)
 
 # JSD_{t+1} <= JSD_t + MONO_TOL: the grid JSD is a float64 sum of n = 4001 terms whose absolute
 # values sum to at most ~1, so its rounding error is below n * eps ~ 9e-13; 1e-12 covers that,
@@ -62,6 +63,12 @@ GRAD_RTOL = 1e-10
 CONVEX_TOL = 3e-12
 # A mode counts as covered when G puts at least a fifth of the mode's weight within 3 sigma of it.
 MODE_MIN_FRACTION = 0.2
+# The midpoint-convexity check draws convexity_pairs pairs of grid densities per case, one at a
+# time (memory: a few grid arrays whatever the count; 20,000 pairs at grid 4,001 added 0.3 MB
+# of peak RSS); 0 would leave the check vacuous. Each pair costs ~0.5 ms at grid 4,001 (measured:
+# 20,000 pairs on two cases took ~20 s), so 10^5 pairs run ~2 minutes; more would run for hours
+# to days without a word (10^8: a day), and are refused.
+MAX_CONVEXITY_PAIRS = 100_000
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,9 @@ class ConvergenceConfig:
         for name in ("grid", "steps", "seeds", "parametric_steps", "n_eval", "batch"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 1 <= self.convexity_pairs <= MAX_CONVEXITY_PAIRS:
+            raise ConfigError(f"convexity_pairs must lie in [1, {MAX_CONVEXITY_PAIRS}] (each "
+                              f"costs three criteria on the grid), got {self.convexity_pairs}")
         if self.grid < 101:
             raise ConfigError(f"grid must be >= 101 points, got {self.grid}")
         if not 0 < self.eta <= 1:
@@ -103,7 +113,8 @@ class ConvergenceConfig:
 
     def memory_bytes(self) -> dict[str, int]:
         return {"grid": BYTES_PER_GRID_POINT * self.grid,
-                "seeds": training_bytes(self.seeds, self.batch, max(self.g_hidden, self.d_hidden)),
+                blame(self, ("seeds", "batch", "g_hidden", "d_hidden")):
+                    training_bytes(self.seeds, self.batch, max(self.g_hidden, self.d_hidden)),
                 "n_eval": 8 * 8 * self.seeds * self.n_eval}  # G's samples, bins, mode masks
 
 

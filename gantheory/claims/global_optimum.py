@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..theory import LOG4, virtual_training_criterion
 from ..oned.train import Train1DConfig, train_1d
 from ..util.io import jsonable
-from .registry import Report, Verdict, register_claim, training_bytes
+from .registry import Report, Verdict, blame, register_claim, training_bytes
 
 # |C(G) - (-log 4 + 2 JSD)|: both sides are quadratures with per-piece absolute tolerance 1e-14
 # over a few hundred pieces; 1e-9 is the toolkit's promised accuracy (see docs/theory.md).
@@ -35,6 +35,15 @@ DISTINCT_MIN_JSD = 1e-4
 # jittering by ~0.01 sigma, i.e. 2 JSD ~ 1e-5 .. 1e-4; 1e-3 (mean off by ~0.09 sigma) leaves a
 # margin for unlucky seeds while a G that stopped halfway (2 JSD ~ 0.1 or more) fails by far.
 DEFAULT_BOUND = 1e-3
+# The sweep: each random pair holds two densities and a row of results (1.4 kB of Python objects
+# a pair, traced over 10^5 pairs); 4 kB a pair over-estimates it with the allocator's slack. Each
+# pair costs two adaptive quadratures (15 ms, measured over 300 pairs), so 10^4 pairs run ~3
+# minutes; more would run for hours to days without a word, and are refused.
+BYTES_PER_PAIR = 4_000
+MAX_RANDOM_PAIRS = 10_000
+# k D steps per G step: Algorithm 1 uses k = 1; k = 100 already makes the default 1,000 G steps
+# 10^5 D steps (minutes), and a larger k would run for hours to days without a word.
+MAX_K = 100
 
 
 def sweep_pairs(n_random: int = 12, seed: int = 0) -> list[tuple]:
@@ -78,6 +87,11 @@ class GlobalOptimumConfig:
     def check(self) -> None:
         if self.seeds < 1:
             raise ConfigError(f"seeds must be >= 1, got {self.seeds}")
+        if not 0 <= self.n_random_pairs <= MAX_RANDOM_PAIRS:
+            raise ConfigError(f"n_random_pairs must lie in [0, {MAX_RANDOM_PAIRS}] (each costs two "
+                              f"quadratures), got {self.n_random_pairs}")
+        if not 1 <= self.k <= MAX_K:
+            raise ConfigError(f"k must lie in [1, {MAX_K}] (D steps per G step), got {self.k}")
         if not isinstance(parse_density(self.p_data), Normal):
             raise ConfigError("global_optimum needs a Normal p_data: an affine G on Gaussian "
                               "noise can only reach Normals exactly")
@@ -85,7 +99,10 @@ class GlobalOptimumConfig:
             raise ConfigError(f"bound must be > 0, got {self.bound}")
 
     def memory_bytes(self) -> dict[str, int]:
-        return {"seeds": training_bytes(self.seeds, self.batch, 32)}  # D is 1 -> 32 -> 32 -> 1
+        # D is 1 -> 32 -> 32 -> 1; the training term is named by seeds or batch, whichever is
+        # further above its default
+        return {blame(self, ("seeds", "batch")): training_bytes(self.seeds, self.batch, 32),
+                "n_random_pairs": BYTES_PER_PAIR * (self.n_random_pairs + 5)}
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from ..stats import (fisher_greater, mannwhitney_faster, median_interval,
                      rate_summary, steps_to_success)
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import Report, Verdict, register_claim, training_bytes
+from .registry import Report, Verdict, blame, register_claim, training_bytes
 
 # Success: final JSD below 0.01 nats (p_g's mean within ~0.3 sigma of p_data's): far above the
 # jitter of a converged run (~1e-4) and far below a run that is still travelling (~0.1 - 0.5).
@@ -72,7 +72,9 @@ class KStepsConfig:
             raise ConfigError(f"success_jsd must lie in (0, log 2), got {self.success_jsd}")
 
     def memory_bytes(self) -> dict[str, int]:
-        return {"seeds": training_bytes(self.seeds, self.batch, self.d_hidden)}  # arms in turn
+        # arms in turn; named by whichever of seeds, batch and d_hidden is furthest above default
+        return {blame(self, ("seeds", "batch", "d_hidden")):
+                training_bytes(self.seeds, self.batch, self.d_hidden)}
 
     def ks(self) -> list[int]:
         try:

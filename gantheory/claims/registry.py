@@ -187,11 +187,25 @@ def training_bytes(seeds: int, samples: int, width: int) -> int:
                          + RECORD_BYTES_PER_SEED)
 
 
+def blame(cfg: Any, names) -> str:
+    """Of the fields ``names`` of ``cfg``, the one furthest above its default (by the ratio value /
+    default), ties to the first: the parameter a refusal names when an estimate is a product of
+    several (``seeds x batch x hidden``), so that ``batch=10**9`` is blamed on batch, not seeds."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cfg)}
+
+    def ratio(k):
+        v, d = getattr(cfg, k), defaults.get(k)
+        return v / d if isinstance(d, int) and d > 0 else v
+
+    return max(names, key=ratio)
+
+
 def memory_terms(cfg: Any) -> dict[str, int]:
     """Estimated bytes of a claim's run, as ``{parameter: bytes}`` (the parameter a term grows
     with names it in the refusal). A config's own ``memory_bytes()`` is used when it has one;
     otherwise a generic estimate from the fields it has (``grid``, ``seeds``, ``batch``,
-    ``hidden``)."""
+    ``hidden``): the training term is put under whichever of seeds, batch and the widths is
+    furthest above its default (:func:`blame`)."""
     own = getattr(cfg, "memory_bytes", None)
     if callable(own):
         return {k: int(v) for k, v in own().items()}
@@ -200,8 +214,10 @@ def memory_terms(cfg: Any) -> dict[str, int]:
     if hasattr(cfg, "grid"):
         terms["grid"] = BYTES_PER_GRID_POINT * get("grid")
     if hasattr(cfg, "seeds"):
-        width = max(get("hidden", 0), get("d_hidden", 0), get("g_hidden", 0), 1)
-        terms["seeds"] = training_bytes(get("seeds"), get("batch"), width)
+        widths = [k for k in ("hidden", "d_hidden", "g_hidden") if hasattr(cfg, k)]
+        width = max([get(k, 0) for k in widths] + [1])
+        who = blame(cfg, ["seeds", *(["batch"] if hasattr(cfg, "batch") else []), *widths])
+        terms[who] = terms.get(who, 0) + training_bytes(get("seeds"), get("batch"), width)
     return terms
 
 

@@ -62,7 +62,7 @@ from ..stats import (fisher_greater, histogram_jsd, mannwhitney_faster,
 from ..theory import optimal_discriminator
 from ..util.io import jsonable
 from ..oned.train import Train1DConfig, train_1d
-from .registry import Report, Verdict, register_claim, training_bytes
+from .registry import Report, Verdict, blame, register_claim, training_bytes
 
 # (a) autograd, closed form and sympy agree to 1e-8 relative: the closed form for
 # maximum_likelihood, -d/(1-d), forms 1 - d from d = sigmoid(l), which loses up to 6 digits at
@@ -138,8 +138,12 @@ class SaturationConfig:
 
     def memory_bytes(self) -> dict[str, int]:
         # arms train one after another; the start state evaluates D on 4,096 noise draws a seed
-        samples = max(self.batch, START_SAMPLES, self.n_eval if self.generator == "mlp" else 0)
-        return {"seeds": training_bytes(self.seeds, samples, max(self.d_hidden, self.g_hidden)),
+        # (n_eval is read by the mlp generator only; the affine one's JSD is exact). The training
+        # term is named by whichever of its factors is furthest above its default.
+        mlp = self.generator == "mlp"
+        samples = max(self.batch, START_SAMPLES, self.n_eval if mlp else 0)
+        who = blame(self, ("seeds", "batch", "d_hidden", "g_hidden", *(("n_eval",) if mlp else ())))
+        return {who: training_bytes(self.seeds, samples, max(self.d_hidden, self.g_hidden)),
                 "n_grid": 64 * self.n_grid * len(GENERATOR_LOSSES)}
 
     def loss_names(self) -> list[str]:

@@ -54,6 +54,17 @@ PERTURBATION_DOMINATES = 10.0
 # At D = D*: separation 12 s gives eps 7e-4 and ||grad|| 8e-10, 16 s eps 2e-19 and 2e-25.
 # VANISH_TOL = 1e-12 at the largest separation; the gradient must also fall with separation.
 VANISH_TOL = 1e-12
+# Memory: bytes per panel of the z rule (16 nodes; the autograd graphs of the gradient and of D'
+# keep ~60 float64 arrays of the nodes) and per eta (one gradient and one eps per separation, kept
+# as Python floats until the end). Measured peak RSS over the default run's: +137 MB at 20,000
+# panels, +757 MB at 100,000 (6.9 and 7.6 kB a panel); +2.5 MB at 2,000 etas over three
+# separations (0.42 kB an eta and separation). 12 kB and 1 kB over-estimate them.
+BYTES_PER_PANEL = 12_000
+BYTES_PER_ETA_AND_SEPARATION = 1_000
+# Each eta costs one gradient per separation (~1 ms at 60 panels, measured: 2,000 etas added 6 s
+# to the three separations): 10^5 etas run ~5 minutes, far beyond what a curve over eta needs; a
+# larger count would run for hours to days without a word, so it is refused.
+MAX_ETAS = 100_000
 OMEGA = 3.0  # delta's frequency, in units of 1/s
 Z_MAX = 12.0
 
@@ -77,9 +88,17 @@ class VanishingGradientConfig:
             raise ConfigError(f"z_max must lie in (0, 10], got {self.z_max}")
         if self.etas < 2 or self.panels < 10:
             raise ConfigError("etas must be >= 2 and panels >= 10")
+        if self.etas > MAX_ETAS:
+            raise ConfigError(f"etas must be <= {MAX_ETAS} (each costs a gradient per separation; "
+                              f"more would run for hours), got {self.etas}")
         if self.loss not in ("minimax", "non_saturating"):
             raise ConfigError(f"loss must be minimax or non_saturating, got {self.loss!r}")
         separations(self)
+
+    def memory_bytes(self) -> dict[str, int]:
+        n_sep = max(len(self.separations.split(",")), 1)
+        return {"panels": BYTES_PER_PANEL * self.panels,
+                "etas": BYTES_PER_ETA_AND_SEPARATION * (self.etas + 1) * n_sep}
 
 
 def separations(cfg: VanishingGradientConfig) -> list[float]:
