@@ -51,9 +51,6 @@ def test_train_json_has_exactly_the_documented_keys(trained):
     assert obj["schema"] == 1 and obj["command"] == "train mnist" and obj["epoch"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="gantheory.mnist.rundir._complete_summary returns "
-                   "'status' and 'message' (undocumented) and lacks 'device' and "
-                   "'replicas_identical'; remove this mark when it returns the documented keys")
 def test_train_resume_of_a_finished_run_keeps_the_schema(trained, capsys):
     out, _ = trained
     obj = _one_object(["train", "mnist", *cli_args(), "--epochs", "1", "--out", str(out),

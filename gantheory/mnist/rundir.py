@@ -20,7 +20,8 @@ a dead process, so a stale file never blocks. ``--overwrite`` moves the old run'
 ``out/.replaced-<time>/`` and deletes them only once the new run has written its first
 checkpoint; a failure before that puts them back (and a start that finds such a folder left by a
 killed process does the same). A start that fails in a directory it created removes it again.
-``--resume`` of a run that has all its epochs returns a summary saying ``"already complete"``.
+``--resume`` of a run that has all its epochs trains nothing and returns the usual summary keys
+(``"epoch_s": []``, no checkpoint written); the command line says "already complete".
 Output to a closed stdout (``| head``) stops the echo, never the training; a file that cannot be
 written is an :class:`~gantheory.errors.OutputError`, one line.
 """
@@ -433,7 +434,8 @@ def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
         run_cfg, path, complete = ddp.agree(world, decide)
         state = held.get("state") or (checkpoint.load(path) if path else None)
         if complete:
-            return _complete_summary(run_cfg, state, path, files, out, world)
+            return _complete_summary(run_cfg, state, files, out, world,
+                                     _device(run_cfg.device, world))
         device = _device(run_cfg.device, world)
         if run_cfg.threads:
             torch.set_num_threads(run_cfg.threads)
@@ -481,17 +483,16 @@ def _set_aside_newer(out: str | Path, path: str | Path) -> None:
             warnings.warn(f"renamed {p.name}, which does not verify, to {bad.name}", stacklevel=3)
 
 
-def _complete_summary(cfg: MNISTConfig, state: dict, path: str, files: RunFiles | None,
-                      out: str | Path, world: ddp.World) -> dict:
-    """The summary of a ``--resume`` that finds every epoch done: no training, no nulls
-    (``"status": "already complete"``, ``"epoch_s": []``; the command line says so)."""
+def _complete_summary(cfg: MNISTConfig, state: dict, files: RunFiles | None, out: str | Path,
+                      world: ddp.World, device: torch.device) -> dict:
+    """The summary of a ``--resume`` that finds every epoch done: the keys of any other run
+    (docs/training.md), with nothing trained this session (``"epoch_s": []``, no checkpoint
+    written); the command line adds ``already_complete`` and says so."""
     epoch, step = int(state["epoch"]), int(state["step"])
-    message = (f"{out} is already complete: {epoch} of {cfg.epochs} epochs (step {step}); "
-               f"nothing to train; pass --epochs N with N > {epoch} to continue it")
     last = (files.last_epoch_record() if files else None) or {}
-    stats = {k: last[k] for k in ("d_loss", "g_loss", "d_real", "d_fake")
-             if isinstance(last.get(k), (int, float))}
-    return {"status": "already complete", "already_complete": True, "message": message,
-            "step": step, "epoch": epoch, **stats,
+    stats = {k: (last[k] if isinstance(last.get(k), (int, float)) else None)
+             for k in ("d_loss", "g_loss", "d_real", "d_fake")}
+    return {"step": step, "epoch": epoch, **stats,
             "wall_s": round(float(state.get("wall_s", 0.0)), 3), "epoch_s": [],
-            "checkpoint": path, "world_size": world.size, "out": str(out)}
+            "checkpoint": None, "replicas_identical": True, "world_size": world.size,
+            "device": str(device), "out": str(out)}
