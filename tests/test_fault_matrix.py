@@ -249,6 +249,23 @@ BAD = [
     # 10^11 points (an estimated 25 TB): refused on any machine, as the budget is its memory
     Case("3-verify-grid", VERIFY + ["--set", "grid=100000000000"], "grid"),
     Case("3-verify-seeds", VERIFY + ["--seeds", "1000000000"], "seeds"),
+    # a product seeds x batch x hidden is blamed on the factor that was raised
+    Case("3-verify-batch", VERIFY + ["--set", "batch=100000000000"], "lower batch"),
+    Case("3-verify-hidden", VERIFY + ["--set", "hidden=100000000000"], "lower hidden"),
+    # each claim's own fields that grow memory, named in the refusal
+    *[Case(f"3-verify-{claim}-{f}", ["verify", claim, "--set", f"{f}=100000000000"],
+           f"{f}=100000000000")
+      for claim, f in [("gradient_identity", "panels"), ("vanishing_gradient", "panels"),
+                       ("mixtures2d", "z_dim")]],
+    # fields that grow memory and time: the config's check bounds them (the estimate stands
+    # behind it), so the line names the field either way
+    *[Case(f"3-verify-{claim}-{f}", ["verify", claim, "--set", f"{f}=100000000000"], f)
+      for claim, f in [("vanishing_gradient", "etas"), ("variational_bound", "critics"),
+                       ("wgan_example", "thetas"), ("global_optimum", "n_random_pairs")]],
+    # counts that cost time, not memory: bounded by the config's check, refused before the work
+    *[Case(f"3-verify-{claim}-{f}", ["verify", claim, "--set", f"{f}=100000000"], f"{f} must")
+      for claim, f in [("dirac", "n_grid"), ("convergence", "convexity_pairs"),
+                       ("global_optimum", "k"), ("mixtures2d", "k")]],
     Case("3-parzen-n-samples", EVAL_P + ["--checkpoint", "{W}/run", "--n-samples", "100000000"],
          "--n-samples"),
     Case("3-metrics-n-samples", EVAL_M + ["--checkpoint", "{W}/run", "--n-samples", "100000000"],
