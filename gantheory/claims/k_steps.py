@@ -39,6 +39,9 @@ from .registry import Report, Verdict, blame, register_claim, training_bytes
 # Success: final JSD below 0.01 nats (p_g's mean within ~0.3 sigma of p_data's): far above the
 # jitter of a converged run (~1e-4) and far below a run that is still travelling (~0.1 - 0.5).
 DEFAULT_SUCCESS_JSD = 0.01
+# k D steps per G step (time only: one minibatch at a time): k = 100 already makes the default
+# 300 G steps 30,000 D steps of every seed; a larger k would run for hours to days without a word.
+MAX_K = 100
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class KStepsConfig:
             raise ConfigError("k_steps needs a Normal p_data (the affine G's JSD is exact)")
         if not self.ks() or min(self.ks()) < 1:
             raise ConfigError(f"k_values must be positive integers, got {self.k_values!r}")
+        if max(self.ks()) > MAX_K:
+            raise ConfigError(f"k_values must be <= {MAX_K} (D steps per G step), got "
+                              f"{self.k_values!r}")
         if not 0 < self.success_jsd < math.log(2):
             raise ConfigError(f"success_jsd must lie in (0, log 2), got {self.success_jsd}")
 

@@ -28,7 +28,7 @@ MEMORY = [("gradient_identity", "panels"), ("vanishing_gradient", "panels"),
           ("convergence", "batch"), ("global_optimum", "batch")]
 # (claim, field) that costs time only: refused by the config's check
 TIME = [("global_optimum", "k"), ("mixtures2d", "k"), ("dirac", "n_grid"),
-        ("convergence", "convexity_pairs")]
+        ("convergence", "convexity_pairs"), ("k_steps", "k_values")]
 
 
 def _cfg(claim: str, **changes):
@@ -98,3 +98,11 @@ def test_a_broken_blame_fails_the_refusal_test(monkeypatch):
     monkeypatch.setattr(registry, "blame", lambda cfg, names: names[0])
     with pytest.raises(AssertionError, match="lower seeds"):
         test_a_field_that_grows_memory_is_refused_by_the_estimate_naming_it("optimal_d", "batch")
+
+
+def test_saturation_n_eval_counts_for_the_mlp_generator_only():
+    """The affine generator's JSD is exact and never reads n_eval; the mlp one's estimate does."""
+    mlp = _cfg("saturation", generator="mlp", p_data="normal(-8,1)", n_eval=HUGE)
+    with pytest.raises(ConfigError, match=f"n_eval={HUGE} .*lower n_eval$"):
+        check_memory("saturation", mlp, limit=10**12)
+    assert check_memory("saturation", _cfg("saturation", n_eval=HUGE), limit=10**12) < 10**9
