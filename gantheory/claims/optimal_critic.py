@@ -33,7 +33,7 @@ from ..fdivergences import F_DIVERGENCES, conjugate, f_divergence, optimal_criti
     variational_bound
 from ..oned.nets import EnsembleMLP, member_logit
 from ..oned.train import SeedSampler, _cosine
-from .registry import Report, Verdict, register_claim
+from .registry import Report, Verdict, check_training_fields, register_claim
 
 # RMS(T - T*) under M on the region, relative to the spread of T* there (its standard deviation
 # under M; a constant critic scores 1), must be at most RMS_C / sqrt(n) for n fresh samples per
@@ -79,15 +79,7 @@ class OptimalCriticConfig:
     plot: str | None = None
 
     def check(self) -> None:
-        if self.seeds < 1:
-            raise ConfigError(f"seeds must be >= 1, got {self.seeds}")
-        for name in ("steps", "batch", "hidden", "grid"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0 < self.mass < 1:
-            raise ConfigError(f"mass must lie in (0, 1), got {self.mass}")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        check_training_fields(self)
         if self.variant not in ("correct", "wrong_conjugate", "wrong_activation"):
             raise ConfigError(f"variant must be correct, wrong_conjugate or wrong_activation, "
                               f"got {self.variant!r}")

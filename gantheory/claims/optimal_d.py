@@ -34,7 +34,7 @@ from ..errors import ConfigError
 from ..oned.nets import member_logit
 from ..oned.train import fit_discriminator
 from ..theory import LogitDiscriminator, optimal_discriminator, value
-from .registry import Report, Verdict, register_claim
+from .registry import Report, Verdict, check_training_fields, register_claim
 
 # max |D - D*| <= SUP_C / sqrt(n), n = steps * batch fresh samples per class and seed. The error
 # is set where few samples fall (the edges of the region) and shrinks as 1/sqrt(n): from 600 to
@@ -96,15 +96,7 @@ class OptimalDConfig:
     plot: str | None = None
 
     def check(self) -> None:
-        if self.seeds < 1:
-            raise ConfigError(f"seeds must be >= 1, got {self.seeds}")
-        for name in ("steps", "batch", "hidden", "grid"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0 < self.mass < 1:
-            raise ConfigError(f"mass must lie in (0, 1), got {self.mass}")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        check_training_fields(self)
         for spec in (self.p_data, self.p_g, self.train_p_g):
             if spec is not None:
                 parse_density(spec)

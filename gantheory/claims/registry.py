@@ -245,6 +245,22 @@ def check_memory(name: str, cfg: Any, limit: int | None = None) -> int:
     return total
 
 
+def check_training_fields(cfg: Any, sizes: tuple[str, ...] = ("steps", "batch", "hidden",
+                                                               "grid")) -> None:
+    """The checks shared by claims that train small 1-D networks on a grid: ``seeds`` and each of
+    ``sizes`` >= 1, ``mass`` in (0, 1), ``lr`` > 0 (one-line :class:`ConfigError` naming the
+    field)."""
+    from ..errors import ConfigError
+
+    for name in ("seeds", *sizes):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+    if not 0 < cfg.mass < 1:
+        raise ConfigError(f"mass must lie in (0, 1), got {cfg.mass}")
+    if not cfg.lr > 0:
+        raise ConfigError(f"lr must be > 0, got {cfg.lr}")
+
+
 def check_config(name: str, cfg: Any) -> None:
     """Everything that can be refused before computing: the memory estimate (which computes
     nothing), then the config's own ``check()`` (which may evaluate densities on a grid)."""
