@@ -10,7 +10,7 @@ it draws the same 10,000 samples as ``track_parzen.py`` (noise seed 0, G's weigh
 CPU), runs the paper's Parzen protocol on the training device, appends the row to
 RUN/parzen.jsonl (track_parzen.py's format) and keeps G's weights in RUN/snapshots/.
 
-``--stop-after-s`` interrupts the run after that much wall time (as Ctrl-C would); the newest
+``--stop-after-s`` interrupts the run after that much wall time (as Ctrl-C or SIGTERM do); the newest
 epoch checkpoint stays, and ``--resume`` continues from it, on this device or another (see
 ``docs/reproduction.md`` for what a change of device does to the random streams).
 """
@@ -92,6 +92,11 @@ def main() -> int:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                           else ("cpu" if args.device == "auto" else args.device))
     sink = ParzenEvery(args.every, args.data, device)
+    # A process started in the background (`nohup ... &`) inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: install it, and let SIGTERM stop the run the same way
+    # (after the last complete checkpoint), so that the timer below and `kill` both work.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if args.stop_after_s > 0:
         timer = threading.Timer(args.stop_after_s, lambda: signal.raise_signal(signal.SIGINT))
         timer.daemon = True
@@ -102,7 +107,7 @@ def main() -> int:
         summary = train(cfg, args.run, resume=args.resume, overrides=sets, data_root=args.data,
                         echo=True, argv=sys.argv, sinks=[sink])
     except KeyboardInterrupt:
-        print(f"stopped after {args.stop_after_s:.0f} s; resume with --resume", flush=True)
+        print("stopped; resume with --resume", flush=True)
         return 0
     print(json.dumps({k: v for k, v in summary.items() if k != "epoch_s"}), flush=True)
     return 0
