@@ -47,6 +47,7 @@ from gantheory.mnist import checkpoint
 from gantheory.util.io import is_temp_name
 from tests.faultrun import REPO, Runner
 from tests.mnist.tiny import TINY, cli_args
+from tests.readonly import read_only_folder
 
 #: A refused request must stay below this peak resident memory (the child's, torch included).
 MEMORY_LIMIT = 10**9
@@ -145,21 +146,8 @@ def readonly(tmp_path_factory):
     which ignores permission bits), holding one empty subfolder ``sub``."""
     d = tmp_path_factory.mktemp("ro") / "ro"
     d.mkdir()
-    if os.geteuid() != 0:
-        (d / "sub").mkdir()
-        d.chmod(0o555)
-        (d / "sub").chmod(0o555)
+    with read_only_folder(d, ("sub",)):
         yield d
-        (d / "sub").chmod(0o755)
-        d.chmod(0o755)
-        return
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(d)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("no way to make a read-only folder here (root, and mount is refused)")
-    (d / "sub").mkdir()
-    subprocess.run(["mount", "-o", "remount,ro", str(d)], check=True)
-    yield d
-    subprocess.run(["umount", str(d)], check=False)
 
 
 def _snapshot(root: Path) -> dict[str, str]:

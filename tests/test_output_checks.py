@@ -1,12 +1,10 @@
 """gantheory.util.io.check_output_file and check_output_dir: output paths refused before work."""
 
-import os
-import subprocess
-
 import pytest
 
 from gantheory.errors import ConfigError, OutputError
 from gantheory.util.io import check_output_dir, check_output_file, figure_formats
+from tests.readonly import read_only_folder
 
 
 def test_figure_formats_hold_the_usual_ones():
@@ -42,18 +40,8 @@ def test_bad_output_paths_are_refused_in_one_line(make, call, exc, says, tmp_pat
 def test_a_read_only_folder_is_refused(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
-    if os.geteuid() != 0:
-        ro.chmod(0o555)
-    elif subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(ro)],
-                        capture_output=True).returncode != 0:
-        pytest.skip("root, and no read-only mount available")
-    try:
+    with read_only_folder(ro):
         with pytest.raises(OutputError, match="cannot write --plot"):
             check_output_file(ro / "p.png", "--plot")
         with pytest.raises(OutputError, match="cannot write --report"):
             check_output_dir(ro / "rep", "--report")
-    finally:
-        if os.geteuid() == 0:
-            subprocess.run(["umount", str(ro)], check=False)
-        else:
-            ro.chmod(0o755)
