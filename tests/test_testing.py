@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 
 from gantheory import testing
+from gantheory.densities import Normal
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
 BCE = F.binary_cross_entropy_with_logits
@@ -130,6 +131,25 @@ def test_the_standard_loss_is_minimised_by_d_star_on_drawn_pairs(pair):
     testing.assert_discriminator_loss(good_d_loss, *pair)
 
 
+def test_drawn_pairs_never_include_one_the_check_refuses_to_judge():
+    # N(2, 1) against N(-1, 0.61): their central 96% barely overlap, so the check refuses the pair
+    # (a failed result, whatever the loss); the strategy must never draw such a pair, or the
+    # property above would fail a correct loss
+    from math import exp
+
+    from hypothesis import errors, find
+
+    refused = testing.check_discriminator_loss(good_d_loss, Normal(2, 1), Normal(-1, exp(-0.5)))
+    assert not refused.passed and "barely overlap" in refused.reason
+
+    def too_little_overlap(pq):
+        return testing._compared(testing._fit_grid(*pq)[2].numpy(), *pq).size < \
+            testing.MIN_COMPARED
+
+    with pytest.raises(errors.NoSuchExample):
+        find(testing.density_pairs(), too_little_overlap, settings=settings(max_examples=300))
+
+
 def test_stability_check_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="kind"):
         testing.check_stability(good_d_loss, kind="critic")
@@ -177,7 +197,7 @@ def test_pytest_plugin_is_registered_and_its_fixtures_catch_the_broken_losses(tm
     assert "2 failed, 2 passed" in text, text
     assert "FAILED test_user_gan.py::test_log_sigmoid" in text
     assert "FAILED test_user_gan.py::test_swapped" in text
-    assert "never log(sigmoid(l))" in text and "labels look swapped" in text
+    assert "never the log of sigmoid(l)" in text and "labels look swapped" in text
 
 
 def test_without_hypothesis_the_strategies_name_the_extra():
