@@ -14,6 +14,7 @@ from gantheory.errors import SpecError
 from gantheory.fdivergences import (F_DIVERGENCES, crossings, pearson_is_infinite,
                                     variational_bound, wasserstein1_normal)
 from tests.strategies import density_pairs, normals
+from tests.mpref import mp_logpdf
 
 # The oracle's promise: 1e-9 absolute (relative above 1) against a 30-digit reference.
 ACCURACY = 1e-9
@@ -37,14 +38,6 @@ MP_F = {
 }
 
 
-def _mp_logpdf(d, x):
-    terms = [mpmath.log(w) - (x - c.mu) ** 2 / (2 * mpmath.mpf(c.sigma) ** 2)
-             - mpmath.log(c.sigma) - mpmath.log(2 * mpmath.pi) / 2
-             for w, c in zip(d.weights, d.components())]
-    top = max(terms)
-    return top + mpmath.log(sum(mpmath.exp(t - top) for t in terms))
-
-
 def _mp_crossings(p, q):
     """Roots of log p - log q: bracketed on a scipy.stats float scan, refined in mpmath."""
     from scipy import stats
@@ -55,7 +48,7 @@ def _mp_crossings(p, q):
         r = lpdf(p) - lpdf(q)
     ok = np.isfinite(r)
     idx = np.nonzero(ok[:-1] & ok[1:] & (np.sign(r[:-1]) * np.sign(r[1:]) < 0))[0]
-    return [mpmath.findroot(lambda x: _mp_logpdf(p, x) - _mp_logpdf(q, x),
+    return [mpmath.findroot(lambda x: mp_logpdf(p, x) - mp_logpdf(q, x),
                             (xs[i], xs[i + 1]), solver="anderson") for i in idx]
 
 
@@ -80,7 +73,7 @@ def mp_f_divergence(p, q, name, lo=-mpmath.inf, hi=mpmath.inf):
     f = MP_F[name]
 
     def g(x):
-        lp, lq = _mp_logpdf(p, x), _mp_logpdf(q, x)
+        lp, lq = mp_logpdf(p, x), mp_logpdf(q, x)
         return mpmath.exp(lq) * f(mpmath.exp(lp - lq))
 
     return mpmath.quad(g, [lo] + pts + [hi])
@@ -221,7 +214,7 @@ def test_optimal_critic_numpy_and_torch_agree_and_survive_underflow(name):
     # differences lose ulp(f)/(h u) there, 5e-7 for Pearson at u = p/q ~ 1e-4, and so cannot
     # check a critic computed exactly as 2 expm1(r)).
     if name != "total_variation":  # |u - 1| has no derivative at 1; its sign is checked below
-        ref = [float(mpmath.diff(MP_F[name], mpmath.exp(_mp_logpdf(p, x) - _mp_logpdf(q, x))))
+        ref = [float(mpmath.diff(MP_F[name], mpmath.exp(mp_logpdf(p, x) - mp_logpdf(q, x))))
                for x in xs]
         np.testing.assert_allclose(a, ref, rtol=CRITIC_TOL, atol=CRITIC_TOL)
     else:
