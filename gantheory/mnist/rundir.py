@@ -433,10 +433,9 @@ def train(cfg: MNISTConfig | None, out: str | Path, *, resume: bool = False,
     try:
         run_cfg, path, complete = ddp.agree(world, decide)
         state = held.get("state") or (checkpoint.load(path) if path else None)
-        if complete:
-            return _complete_summary(run_cfg, state, files, out, world,
-                                     _device(run_cfg.device, world))
         device = _device(run_cfg.device, world)
+        if complete:
+            return _complete_summary(state, files, out, world, device)
         if run_cfg.threads:
             torch.set_num_threads(run_cfg.threads)
         configure_process(run_cfg)
@@ -483,8 +482,8 @@ def _set_aside_newer(out: str | Path, path: str | Path) -> None:
             warnings.warn(f"renamed {p.name}, which does not verify, to {bad.name}", stacklevel=3)
 
 
-def _complete_summary(cfg: MNISTConfig, state: dict, files: RunFiles | None, out: str | Path,
-                      world: ddp.World, device: torch.device) -> dict:
+def _complete_summary(state: dict, files: RunFiles | None, out: str | Path, world: ddp.World,
+                      device: torch.device) -> dict:
     """The summary of a ``--resume`` that finds every epoch done: the keys of any other run
     (docs/training.md), with nothing trained this session (``"epoch_s": []``, no checkpoint
     written); the command line adds ``already_complete`` and says so."""
