@@ -30,20 +30,12 @@ import torch
 
 from gantheory.claims.saturation import MLP_PRESET, train_config
 from gantheory.oned.train import train_1d
+from machine import cpu_capability, cpu_name
 
 SAME_TOL = 1e-6  # batched vs single runs, generous (float64 agrees to ~1e-15 in practice)
 TARGET_RATIO = 20.0
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def load() -> list[float]:
@@ -112,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
               "batched_s": round(t_batched, 3), "loop_s": round(t_loop, 3),
               "loop_measured_s": round(t_loop_measured, 3), "ratio": round(ratio, 2),
               "target_ratio": TARGET_RATIO, "max_abs_diff": worst, "cpu": cpu_name(),
+              "cpu_capability": cpu_capability(),
               "load_before": load_before, "load_after": load_after,
               "python": platform.python_version()}
     print(json.dumps(result))

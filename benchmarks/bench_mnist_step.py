@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import statistics
 import sys
 import time
@@ -52,19 +51,13 @@ from torch.utils.data import DataLoader, TensorDataset
 from gantheory.config import override
 from gantheory.mnist.config import PRESETS
 from gantheory.mnist.trainer import Trainer
+from machine import cpu_capability, cpu_name
 
 TARGET_RATIO = 1.6  # our step over the tutorial loop's time, at the same thread count
 TARGET_FLOOR = 1.35  # our step's time over its GEMM floor, at most
 STEPS_PER_EPOCH = 500  # the paper preset: 50,000 images in minibatches of 100
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 class TutorialD(nn.Module):
@@ -268,7 +261,8 @@ def cpu_run(cfg, images, args, threads: int) -> dict:
     floor_ms = statistics.median(floors)
     prof = {name: matmul_profile(step) for name, step in contestants.items()}
     ours_ms, tutorial_ms = 1e3 / med["ours"], 1e3 / med["tutorial"]
-    result = {"device": "cpu", "cpu": cpu_name(), "torch": torch.__version__,
+    result = {"device": "cpu", "cpu": cpu_name(), "cpu_capability": cpu_capability(),
+              "torch": torch.__version__,
               "threads": torch.get_num_threads(),
               "update": cfg.update, "batch": cfg.batch, "g_hidden": cfg.g_hidden,
               "d_units": cfg.d_units, "d_pieces": cfg.d_pieces, "rounds": args.rounds,

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from gantheory.metrics.parzen import PAPER_SIGMAS, parzen_log_likelihoods, parzen_protocol
+from machine import cpu_capability, cpu_name
 
 # Float64 sums of the same kernels in two orders agree to ~1e-13; 1e-6 is the bar we were set.
 AGREE_RTOL = 1e-6
@@ -42,13 +43,6 @@ TARGET_GPU_S = 0.05  # ... on an H100
 GPU_AGREE_RTOL = 1e-9  # float64 on both sides; only the summation order differs
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = (line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-            return next(names)
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def timed(fn):
@@ -156,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         "within_target": ours_s < TARGET_S,
         "note": note,
         "machine": {
-            "processor": platform.processor(), "cpu": cpu_name(), "machine": platform.machine(),
+            "processor": platform.processor(), "cpu": cpu_name(),
+            "cpu_capability": cpu_capability(), "machine": platform.machine(),
             "cpu_count": os.cpu_count(), "torch_threads": threads,
             "torch": torch.__version__, "sklearn": sk_version, "python": platform.python_version(),
         },
