@@ -86,12 +86,12 @@ def main(argv=None) -> None:
         ax.axhline(v, ls=":", lw=1, color="k" if name == "Adversarial nets" else "grey")
         ax.text(0, v + 2, f"Table 1: {name} {v}", fontsize=7)
     ax.set_ylabel("Parzen log-likelihood (nats)")
-    ax.legend(fontsize=8, loc="lower right")
     for spec in args.mark:
         epoch, _, label = spec.partition("=")
         for a in fig.axes:
             a.axvline(float(epoch), color="tab:red", lw=0.8, ls=":",
                       label=label if a is ax else None)
+    ax.legend(fontsize=8, loc="lower right")  # after the marks, so their labels are in it
     ax.set_title(args.title, fontsize=10)
     ax2.plot([e["epoch"] for e in epochs], [e["d_real"] for e in epochs], label="mean D(x)")
     ax2.plot([e["epoch"] for e in epochs], [e["d_fake"] for e in epochs], label="mean D(G(z))")

@@ -1,0 +1,59 @@
+"""experiments/reproduction_plot.py: its log-linear fit and the figure's legend."""
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "reproduction_plot.py"
+
+
+@pytest.fixture
+def plot(monkeypatch):
+    spec = importlib.util.spec_from_file_location("reproduction_plot_script", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_fit_recovers_an_exact_log_line_and_where_it_reaches_225(plot):
+    # ll = 100 + 20 log2(epoch) reaches 225 at log2(epoch) = 6.25, i.e. epoch 2**6.25 = 76.1
+    epochs = np.array([25.0, 50, 100, 200, 400])
+    fit = plot.log_fit(epochs, 100 + 20 * np.log2(epochs))
+    assert fit["slope_per_doubling"] == pytest.approx(20, abs=1e-9)
+    assert fit["a"] == pytest.approx(100, abs=1e-9)
+    assert fit["slope_se"] < 1e-6
+    assert fit["reaches_225_at_epoch"]["fit"] == pytest.approx(2 ** 6.25, rel=1e-9)
+
+
+def test_a_flat_or_falling_curve_never_reaches_225(plot):
+    epochs = np.array([100.0, 200, 300, 400])
+    fit = plot.log_fit(epochs, np.array([200.0, 199, 198.5, 198]))
+    assert fit["slope_per_doubling"] < 0
+    assert fit["reaches_225_at_epoch"]["fit"] == math.inf
+
+
+def _run_dir(tmp: Path) -> Path:
+    run = tmp / "run"
+    run.mkdir()
+    rows = [{"epoch": e, "mean_ll": 150 + 10 * math.log2(e / 25), "stderr": 2.0, "sigma": 0.17}
+            for e in (25, 50, 75, 100, 125)]
+    (run / "parzen.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    epochs = [{"kind": "epoch", "epoch": e, "d_real": 0.6, "d_fake": 0.4} for e in range(1, 126)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in epochs))
+    return run
+
+
+def test_marks_appear_in_the_legend(plot, tmp_path, monkeypatch, capsys):
+    figures = []
+    monkeypatch.setattr(plot, "save_figure", lambda fig, out: figures.append(fig) or out)
+    plot.main([str(_run_dir(tmp_path)), str(tmp_path / "p.png"), "--mark", "60=moved to the CPU"])
+    labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
+    assert "moved to the CPU" in labels
+    out = capsys.readouterr().out
+    assert "| 125 | 173.2 +- 2.0 |" in out  # 150 + 10 log2(5), the last evaluation's row
