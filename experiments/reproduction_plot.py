@@ -13,7 +13,10 @@ The fit: least squares of the log-likelihood on log2(epoch) over the evaluations
 ``--fit-from``, i.e. a constant gain per doubling of the epochs; it prints the slope with its
 standard error and the epoch at which the line reaches Table 1's 225 (with the range the slope's
 +-1 standard error gives). A line through a curve that is bending over predicts too early: the
-fit is a reading of the curve so far, not a forecast of the run. ``--earlier`` overlays an
+fit is a reading of the curve so far, not a forecast of the run. Beside it, a curve that levels
+off, ``ll = L - c (epoch/100)^-alpha``, is fitted to the same points (printed, not drawn): its
+plateau L with a standard error says whether the data so far can tell a plateau from the line (a
+standard error as large as L says they cannot). ``--earlier`` overlays an
 earlier run's evaluations (CSV: epoch,mean_ll,stderr,sigma after '#' comment lines; ``=LABEL``
 after the path names it in the legend; repeatable).
 """
@@ -21,9 +24,11 @@ after the path names it in the legend; repeatable).
 import argparse
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
 
 from gantheory.plotting import save_figure, subplots
 
@@ -43,6 +48,34 @@ def log_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
              for k, v in (("fit", b), ("slope_plus_se", b + se), ("slope_minus_se", b - se))}
     return {"a": float(a), "slope_per_doubling": float(b), "slope_se": se, "n": int(len(x)),
             "epochs": [int(epochs.min()), int(epochs.max())], "reaches_225_at_epoch": reach}
+
+
+def plateau_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
+    """``ll ~ L - c (epoch/100)^-alpha`` (c, alpha > 0): a curve rising to a plateau L.
+
+    Returns L, c, alpha with standard errors, the residual sum of squares beside the log line's,
+    and the epoch where the curve reaches 225 (infinite when L <= 225); ``{"error": ...}`` when
+    least squares does not converge.
+    """
+    def curve(e, plateau, c, alpha):
+        return plateau - c * (e / 100.0) ** (-alpha)
+
+    try:
+        with warnings.catch_warnings():  # a degenerate fit reports infinite errors, below
+            warnings.simplefilter("ignore", OptimizeWarning)
+            p, cov = curve_fit(curve, epochs, ll, p0=(float(ll.max()) + 20, 50.0, 0.5),
+                               bounds=([0.0, 0.0, 1e-3], [1e4, 1e4, 10.0]), maxfev=20000)
+    except (RuntimeError, ValueError) as e:
+        return {"error": str(e)}
+    se = np.sqrt(np.diag(cov))
+    plateau, c, alpha = (float(v) for v in p)
+    reach = 100.0 * (c / (plateau - TABLE1_GAN)) ** (1 / alpha) if plateau > TABLE1_GAN \
+        else math.inf
+    x = np.log2(epochs)
+    line = np.polyval(np.polyfit(x, ll, 1), x)
+    return {"plateau": plateau, "plateau_se": float(se[0]), "c": c, "alpha": alpha,
+            "alpha_se": float(se[2]), "rss": float(((ll - curve(epochs, *p)) ** 2).sum()),
+            "rss_log_line": float(((ll - line) ** 2).sum()), "reaches_225_at_epoch": reach}
 
 
 def main(argv=None) -> None:
@@ -76,6 +109,7 @@ def main(argv=None) -> None:
     if len(fit_rows) >= 3:
         e = np.array([r["epoch"] for r in fit_rows], dtype=float)
         fit = log_fit(e, np.array([r["mean_ll"] for r in fit_rows]))
+        fit["plateau_reading"] = plateau_fit(e, np.array([r["mean_ll"] for r in fit_rows]))
         xs = np.geomspace(e.min(), max(e.max(), fit["reaches_225_at_epoch"]["fit"]
                                        if math.isfinite(fit["reaches_225_at_epoch"]["fit"])
                                        else e.max()), 50)

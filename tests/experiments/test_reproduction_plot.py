@@ -57,3 +57,21 @@ def test_marks_appear_in_the_legend(plot, tmp_path, monkeypatch, capsys):
     assert "moved to the CPU" in labels
     out = capsys.readouterr().out
     assert "| 125 | 173.2 +- 2.0 |" in out  # 150 + 10 log2(5), the last evaluation's row
+
+
+def test_plateau_fit_recovers_a_curve_that_levels_off(plot):
+    epochs = np.arange(75.0, 1601, 25)
+    ll = 240 - 60 * (epochs / 100) ** -0.8
+    fit = plot.plateau_fit(epochs, ll)
+    assert fit["plateau"] == pytest.approx(240, abs=1e-4)
+    assert fit["alpha"] == pytest.approx(0.8, abs=1e-5)
+    # 240 - 60 (e/100)^-0.8 = 225 at e = 100 * 4 ** (1 / 0.8)
+    assert fit["reaches_225_at_epoch"] == pytest.approx(100 * 4 ** 1.25, rel=1e-4)
+    assert fit["rss"] < 1e-8 < fit["rss_log_line"]
+
+
+def test_plateau_below_225_never_reaches_it(plot):
+    epochs = np.arange(75.0, 801, 25)
+    fit = plot.plateau_fit(epochs, 210 - 40 * (epochs / 100) ** -1.0)
+    assert fit["plateau"] == pytest.approx(210, abs=1e-3)
+    assert fit["reaches_225_at_epoch"] == math.inf
