@@ -10,7 +10,11 @@
 # On the GPU it runs, each step under its own time limit so that a hang costs only that step:
 #   1. (skipped with SKIP_CHECKS=1) tests/mnist/test_gpu.py (CUDA resume, CUDA graph vs eager, Parzen on the GPU vs the CPU);
 #   2. benchmarks/bench_mnist_step.py --device cuda (ms per step: eager, CUDA graph, tutorial);
-#   3. experiments/long_run.py: the paper preset (CUDA graph if step 1 passed, else eager),
+#   3. (only with GAUSS_EPOCHS=N) the paper preset with Gaussian noise (`--z normal`) to epoch N,
+#      in at most GAUSS_S seconds (default 150), scored like the main run (the noise question of
+#      docs/reproduction.md); it comes back in results.tar.gz under gauss/, its newest
+#      checkpoint as gauss-ckpt.part-* (a later session resumes it from .devdata/resume-gauss/);
+#   4. experiments/long_run.py: the paper preset (CUDA graph if step 1 passed, else eager),
 #      scored with the full Parzen protocol every 25 epochs, until BUDGET_S seconds after the
 #      start minus PACK_S; falls back to the eager step if the graph run fails.
 # Everything comes back in $OUT: session.log, results.tar.gz (logs, Parzen rows, samples, the
@@ -72,13 +76,39 @@ elif [[ "$DEV" != cuda ]]; then
     GRAPH=""
 fi
 
-RESUME=""
-if compgen -G ".devdata/resume/ckpt.part-*" > /dev/null; then
-    mkdir -p "$RUN"
-    cat .devdata/resume/ckpt.part-* > "$RUN/$(cat .devdata/resume/name)"
-    cp .devdata/resume/*.jsonl .devdata/resume/run.json "$RUN"/ 2>/dev/null
-    RESUME=--resume
+# unpack DIR RUN: a checkpoint carried in DIR (parts, name, logs) into the run folder RUN;
+# prints --resume when there was one
+unpack() {
+    if compgen -G "$1/ckpt.part-*" > /dev/null; then
+        mkdir -p "$2"
+        cat "$1"/ckpt.part-* > "$2/$(cat "$1/name")"
+        cp "$1"/*.jsonl "$1"/run.json "$2"/ 2>/dev/null
+        echo --resume
+    fi
+}
+# pack RUN PREFIX: RUN's newest checkpoint as $OUT/PREFIXckpt.part-* (under 16 MiB each)
+pack() {
+    local newest
+    newest=$(ls "$1"/ckpt-*.pt 2>/dev/null | tail -n 1)
+    if [[ -n "$newest" ]]; then
+        basename "$newest" > "$OUT/${2}ckpt.name"
+        split -b 15M -d "$newest" "$OUT/${2}ckpt.part-"
+        sha256sum "$newest" | tee "$OUT/${2}ckpt.sha256"
+    fi
+}
+
+GAUSS_EPOCHS=${GAUSS_EPOCHS:-0}
+GAUSS=${GAUSS:-/tmp/gpu-run-gauss}
+if [[ $GAUSS_EPOCHS -gt 0 ]]; then
+    GAUSS_S=${GAUSS_S:-150}
+    resume=$(unpack .devdata/resume-gauss "$GAUSS")
+    stamp "Gaussian-noise run ${GRAPH:-eager} to epoch $GAUSS_EPOCHS, at most ${GAUSS_S} s"
+    timeout -k 10 $((GAUSS_S + 30)) $py experiments/long_run.py "$GAUSS" --device $DEV --data .devdata \
+        --epochs "$GAUSS_EPOCHS" $GRAPH ${resume:---z normal} $EXTRA --stop-after-s "$GAUSS_S" \
+        2>&1 | tee "$RES/gauss_run.log"
 fi
+
+RESUME=$(unpack .devdata/resume "$RUN")
 left=$((BUDGET_S - SECONDS - PACK_S))
 stamp "long run ${GRAPH:-eager} for ${left} s"
 timeout -k 10 $((left + 30)) $py experiments/long_run.py "$RUN" --device $DEV --data .devdata $GRAPH $RESUME $EXTRA \
@@ -97,12 +127,13 @@ cp "$RUN"/metrics.jsonl "$RUN"/parzen.jsonl "$RUN"/run.json "$RES"/ 2>/dev/null
 mkdir -p "$RES/samples" "$RES/snapshots"
 ls "$RUN"/samples/*.png 2>/dev/null | tail -n 4 | xargs -r cp -t "$RES/samples"
 ls "$RUN"/snapshots/*.pt 2>/dev/null | tail -n 1 | xargs -r cp -t "$RES/snapshots"
-tar -czf "$OUT/results.tar.gz" -C "$RES" .
-newest=$(ls "$RUN"/ckpt-*.pt 2>/dev/null | tail -n 1)
-if [[ -n "$newest" ]]; then
-    basename "$newest" > "$OUT/ckpt.name"
-    split -b 15M -d "$newest" "$OUT/ckpt.part-"
-    sha256sum "$newest" | tee "$OUT/ckpt.sha256"
+if [[ $GAUSS_EPOCHS -gt 0 ]]; then
+    mkdir -p "$RES/gauss"
+    cp "$GAUSS"/metrics.jsonl "$GAUSS"/parzen.jsonl "$GAUSS"/run.json "$RES/gauss"/ 2>/dev/null
+    ls "$GAUSS"/snapshots/*.pt 2>/dev/null | tail -n 1 | xargs -r cp -t "$RES/gauss"
+    pack "$GAUSS" gauss-
 fi
+tar -czf "$OUT/results.tar.gz" -C "$RES" .
+pack "$RUN" ""
 ls -la "$OUT"
 stamp done

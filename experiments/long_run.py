@@ -2,6 +2,7 @@
 
     python experiments/long_run.py RUN [--device cuda] [--epochs 3000] [--every 25]
                                        [--stop-after-s 420] [--data DIR] [--resume]
+                                       [--z normal]
 
 One process does what ``gantheory train mnist`` and ``experiments/track_parzen.py`` do side by
 side, for a machine where the watcher cannot keep up with the trainer (a GPU runs an epoch in
@@ -12,7 +13,9 @@ RUN/parzen.jsonl (track_parzen.py's format) and keeps G's weights in RUN/snapsho
 
 ``--stop-after-s`` interrupts the run after that much wall time (as Ctrl-C or SIGTERM do); the newest
 epoch checkpoint stays, and ``--resume`` continues from it, on this device or another (see
-``docs/reproduction.md`` for what a change of device does to the random streams).
+``docs/reproduction.md`` for what a change of device does to the random streams). ``--z normal``
+starts a run with Gaussian instead of uniform noise (the question of docs/reproduction.md's
+"What the original leaves open"); a resumed run keeps the noise it started with.
 """
 
 from __future__ import annotations
@@ -84,6 +87,8 @@ def main() -> int:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--cuda-graph", action="store_true")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--z", choices=("uniform", "normal"), default=None,
+                    help="the noise of a new run (default: the paper preset's, uniform)")
     ap.add_argument("--train-images", type=int, default=None,
                     help="fewer training images (a quick dry run of this script only)")
     args = ap.parse_args()
@@ -101,7 +106,11 @@ def main() -> int:
         timer = threading.Timer(args.stop_after_s, lambda: signal.raise_signal(signal.SIGINT))
         timer.daemon = True
         timer.start()
+    if args.resume and args.z is not None:
+        ap.error("--z chooses the noise of a new run; a resumed run keeps its own")
     paper = {} if args.train_images is None else {"train_images": args.train_images}
+    if args.z is not None:
+        paper["z"] = args.z
     cfg = None if args.resume else override(PRESETS["paper"], paper)
     try:
         summary = train(cfg, args.run, resume=args.resume, overrides=sets, data_root=args.data,
