@@ -8,6 +8,8 @@ field's type, so a typo never silently falls back to a default (nanoGPT/minGPT s
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import re
 import typing
 from typing import Any, Mapping, TypeVar
 
@@ -75,3 +77,35 @@ def override(cfg: C, overrides: Mapping[str, Any] | None = None, **kwargs: Any) 
 def as_dict(cfg: Any) -> dict:
     """A JSON-ready dict of a config dataclass."""
     return dataclasses.asdict(cfg)
+
+
+def _field_notes(cls: type) -> dict[str, str]:
+    """The comment beside each field in the class's source (``name: type = default  # note``)."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):  # no source (a frozen build): a table without the notes
+        return {}
+    return {m.group(1): m.group(2).strip()
+            for m in re.finditer(r"^\s+(\w+): [^=\n]+= [^#\n]+#\s*(.+)$", source, re.M)}
+
+
+def _type_name(t: Any) -> str:
+    if typing.get_origin(t) is typing.Literal:
+        return "|".join(map(str, typing.get_args(t)))
+    return getattr(t, "__name__", str(t))
+
+
+def settings_help(cfg: Any, title: str) -> str:
+    """Every field of the config dataclass ``cfg``: name, type, its value in ``cfg``, the note
+    beside it in the source; one line each under ``title`` (the ``--set`` keys a command takes)."""
+    hints, notes = typing.get_type_hints(type(cfg)), _field_notes(type(cfg))
+    rows = [(f.name, _type_name(hints[f.name]), repr(getattr(cfg, f.name)))
+            for f in dataclasses.fields(cfg)]
+    if not rows:
+        return f"{title}\n  (none: nothing to set)"
+    w0, w1 = (max(len(r[i]) for r in rows) for i in (0, 1))
+    lines = [title]
+    for name, kind, default in rows:
+        note = notes.get(name, "")
+        lines.append(f"  {name:{w0}s}  {kind:{w1}s}  {default}" + (f"  {note}" if note else ""))
+    return "\n".join(lines)

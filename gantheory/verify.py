@@ -5,6 +5,7 @@
     python -m gantheory.verify optimal_d --p-data "normal(0,1)" --p-g "normal(1,2)" --json
     python -m gantheory.verify all --report report/
     python -m gantheory.verify all --quick          # seconds-long smoke settings of every claim
+    python -m gantheory.verify saturation --settings   # the --set keys of a claim, with defaults
 
 A study (``k_steps``) reports what it saw and asserts nothing: it prints REPORTED, its JSON says
 ``"kind": "study"``, and it counts neither in "N of M claims passed" nor in the exit status.
@@ -23,7 +24,7 @@ import sys
 from pathlib import Path
 
 from .util.io import atomic_write, check_output_dir, check_output_file, figure_formats
-from .config import override
+from .config import override, settings_help
 from .errors import ConfigError
 from .util.cli import Parser, parse_sets, run_command
 from .util.env import threads
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("claims", nargs="*", metavar="CLAIM",
                    help=f"one or more of: {', '.join(REGISTRY)}, or 'all'")
     p.add_argument("--list", action="store_true", help="list the claims and exit")
+    p.add_argument("--settings", action="store_true",
+                   help="list the named claims' config fields (the --set keys: type, default, "
+                        "meaning) and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object per claim")
     p.add_argument("--report", metavar="DIR", help="write report.md, results.json and figures")
     p.add_argument("--p-data", help="data density, e.g. 'normal(0,1)'")
@@ -168,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         for n in names:
             if n not in REGISTRY:
                 raise ConfigError(f"unknown claim {n!r}; known: {', '.join(REGISTRY)}, all")
+        if args.settings:
+            print("\n\n".join(settings_help(REGISTRY[n].config(), f"{n}: --set keys (type, "
+                                            "default, meaning)") for n in names))
+            return 0
         configs = configs_for(names, args)
         check_outputs(args)
         # a bar only for a person watching: not into a log, a pipe or a file

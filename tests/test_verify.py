@@ -25,8 +25,32 @@ def test_list_names_every_registered_claim(capsys):
         assert name in out
 
 
+def test_settings_list_every_field_of_each_claim_with_its_default(capsys):
+    assert main(["all", "--settings"]) == 0
+    blocks = capsys.readouterr().out.split("\n\n")
+    assert len(blocks) == len(REGISTRY)
+    for block, (name, claim) in zip(blocks, REGISTRY.items()):
+        lines = block.splitlines()
+        assert lines[0].startswith(f"{name}: --set keys")
+        cfg = claim.config()
+        if not dataclasses.fields(cfg):
+            assert lines[1:] == ["  (none: nothing to set)"]
+            continue
+        assert [ln.split()[0] for ln in lines[1:]] == [f.name for f in dataclasses.fields(cfg)]
+        for ln, f in zip(lines[1:], dataclasses.fields(cfg)):
+            assert repr(getattr(cfg, f.name)) in ln
+
+
+def test_settings_show_the_note_beside_a_field_in_the_source(capsys):
+    assert main(["saturation", "--settings"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.split()[0] == "n_eval")
+    assert line.split()[1:3] == ["int", "8000"]
+    assert line.endswith("mlp generator: samples per seed and record for the JSD estimate")
+
+
 @pytest.mark.parametrize("args, needle", [
     (["no_such_claim"], "unknown claim"),
+    (["no_such_claim", "--settings"], "unknown claim"),
     (["optimal_d", "--p-data", "normal(0,"], "malformed density spec"),
     (["optimal_d", "--p-g", "normal(0,-1)"], "sigma must be > 0"),
     (["optimal_d", "--p-g", "mixture(0.3*normal(0,1)+0.6*normal(1,1))"], "sum to 1"),

@@ -31,16 +31,12 @@ missing or corrupt data or checkpoint) or diverged training, with a one-line mes
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import inspect
 import json
-import re
 import sys
 import tempfile
-import typing
 from pathlib import Path
 
-from ..config import as_dict, override
+from ..config import as_dict, override, settings_help
 from ..errors import ConfigError, OutputError
 from ..gan.losses import GENERATOR_LOSSES
 from ..util.cli import Parser, add_version, json_result, parse_sets, run_command, status
@@ -62,35 +58,10 @@ The first run fetches MNIST (about 6 s, 55 MB) into $GANTHEORY_DATA or ~/.cache/
 --data DIR reads your own copy of the four IDX files instead."""
 
 
-def _field_comments() -> dict[str, str]:
-    """The comment beside each MNISTConfig field in its source (the help's descriptions)."""
-    try:
-        source = inspect.getsource(MNISTConfig)
-    except (OSError, TypeError):  # no source (a frozen build): help without the descriptions
-        return {}
-    out = {}
-    for m in re.finditer(r"^\s+(\w+): [^=\n]+= [^#\n]+#\s*(.+)$", source, re.M):
-        out[m.group(1)] = m.group(2).strip()
-    return out
-
-
-def _type_name(t) -> str:
-    if typing.get_origin(t) is typing.Literal:
-        return "|".join(map(str, typing.get_args(t)))
-    return getattr(t, "__name__", str(t))
-
-
 def config_keys_help() -> str:
     """Every ``--set`` key with its type, the paper preset's default and its comment."""
-    hints, notes = typing.get_type_hints(MNISTConfig), _field_comments()
-    rows = [(f.name, _type_name(hints[f.name]), repr(getattr(PRESETS["paper"], f.name)))
-            for f in dataclasses.fields(MNISTConfig)]
-    w0, w1 = (max(len(r[i]) for r in rows) for i in (0, 1))
-    lines = ["--set keys (MNISTConfig fields: type, default of the paper preset, meaning):"]
-    for name, kind, default in rows:
-        note = notes.get(name, "")
-        lines.append(f"  {name:{w0}s}  {kind:{w1}s}  {default}" + (f"  {note}" if note else ""))
-    return "\n".join(lines)
+    return settings_help(PRESETS["paper"], "--set keys (MNISTConfig fields: type, default of the "
+                                           "paper preset, meaning):")
 
 
 def parser() -> argparse.ArgumentParser:
