@@ -16,9 +16,9 @@ standard error and the epoch at which the line reaches Table 1's 225 (with the r
 fit is a reading of the curve so far, not a forecast of the run. Beside it, a curve that levels
 off, ``ll = L - c (epoch/100)^-alpha``, is fitted to the same points (printed, not drawn): its
 plateau L with a standard error says whether the data so far can tell a plateau from the line (a
-standard error as large as L says they cannot). ``--earlier`` overlays an
-earlier run's evaluations (CSV: epoch,mean_ll,stderr,sigma after '#' comment lines; ``=LABEL``
-after the path names it in the legend; repeatable).
+standard error as large as L says they cannot). ``--earlier`` overlays an earlier run's
+evaluations (its parzen.jsonl, or a CSV: epoch,mean_ll,stderr,sigma after '#' comment lines;
+``=LABEL`` after the path names it in the legend; repeatable).
 """
 
 import argparse
@@ -78,12 +78,24 @@ def plateau_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
             "rss_log_line": float(((ll - line) ** 2).sum()), "reaches_225_at_epoch": reach}
 
 
+def read_evaluations(path: Path) -> np.ndarray:
+    """(epoch, mean_ll) rows of a run's evaluations: a parzen.jsonl, or a CSV with the columns
+    epoch,mean_ll,... after '#' comment lines and a header."""
+    text = path.read_text()
+    if path.suffix == ".jsonl":
+        rows = [json.loads(s) for s in text.splitlines() if s.strip()]
+        return np.array([[r["epoch"], r["mean_ll"]] for r in rows], dtype=float, ndmin=2)
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return np.array([[float(v) for v in ln.split(",")[:2]] for ln in lines[1:]], ndmin=2)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run")
     ap.add_argument("out")
     ap.add_argument("--earlier", action="append", default=[], metavar="CSV[=LABEL]",
-                    help="an earlier run's evaluations, drawn in grey (repeatable)")
+                    help="an earlier run's evaluations (parzen.jsonl or CSV), drawn in grey "
+                         "(repeatable)")
     ap.add_argument("--mark", action="append", default=[], metavar="EPOCH=LABEL",
                     help="a vertical line at an epoch, e.g. where the run changed device")
     ap.add_argument("--title", default="paper preset (simultaneous updates), CPU")
@@ -99,9 +111,7 @@ def main(argv=None) -> None:
                 yerr=[r["stderr"] for r in rows], marker="o", ms=3, label="this run (test set)")
     for spec, style in zip(args.earlier, ("-", "--", ":", "-.")):
         path, _, label = spec.partition("=")
-        lines = [ln for ln in Path(path).read_text().splitlines()
-                 if ln.strip() and not ln.startswith("#")]
-        old = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]], ndmin=2)
+        old = read_evaluations(Path(path))
         ax.plot(old[:, 0], old[:, 1], color="grey", lw=1, ls=style,
                 label=label or "earlier 250-epoch run")
     fit_rows = [r for r in rows if r["epoch"] >= args.fit_from]

@@ -75,3 +75,14 @@ def test_plateau_below_225_never_reaches_it(plot):
     fit = plot.plateau_fit(epochs, 210 - 40 * (epochs / 100) ** -1.0)
     assert fit["plateau"] == pytest.approx(210, abs=1e-3)
     assert fit["reaches_225_at_epoch"] == math.inf
+
+
+def test_earlier_runs_read_from_jsonl_and_csv_alike(plot, tmp_path):
+    run = _run_dir(tmp_path)
+    csv = tmp_path / "old.csv"
+    csv.write_text("# a comment\nepoch,mean_ll,stderr,sigma\n"
+                   "25,150.0,2.0,0.17\n50,160.0,2.0,0.17\n")
+    jsonl = plot.read_evaluations(run / "parzen.jsonl")
+    assert jsonl[:, 0].tolist() == [25, 50, 75, 100, 125]
+    assert jsonl[1, 1] == pytest.approx(160.0)
+    assert plot.read_evaluations(csv).tolist() == [[25.0, 150.0], [50.0, 160.0]]
