@@ -1,24 +1,18 @@
 """experiments/reproduction_plot.py: its log-linear fit and the figure's legend."""
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "reproduction_plot.py"
+from tests.experiments.scripts import load_script
 
 
 @pytest.fixture
 def plot(monkeypatch):
-    spec = importlib.util.spec_from_file_location("reproduction_plot_script", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, mod)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("reproduction_plot", monkeypatch)
 
 
 def test_fit_recovers_an_exact_log_line_and_where_it_reaches_225(plot):
