@@ -5,7 +5,9 @@
 # Here, once per checkout (the GPU machine has no network, so the MNIST pickle travels):
 #     bash benchmarks/gpu_session.sh --prepare      # writes .devdata/mnist.pkl.gz (git-ignored)
 # Then run it there with .devdata carried and a limit of about 590 s; to continue a long run,
-# put its newest checkpoint in .devdata/resume/ (split into parts under 16 MiB: see --pack).
+# put its newest checkpoint in .devdata/resume/, split into parts under 16 MiB, with its logs:
+#     bash benchmarks/gpu_session.sh --pack runs/paper-long                # the main run
+#     bash benchmarks/gpu_session.sh --pack runs/paper-gauss .devdata/resume-gauss
 #
 # On the GPU it runs, each step under its own time limit so that a hang costs only that step:
 #   1. (skipped with SKIP_CHECKS=1) tests/mnist/test_gpu.py (CUDA resume, CUDA graph vs eager, Parzen on the GPU vs the CPU);
@@ -21,6 +23,19 @@
 # last G snapshots) and the newest checkpoint as ckpt.part-* (cat them to rebuild it).
 # A dry run of the whole flow on the CPU, small and quick: DRY=1 OUT=/tmp/out bash benchmarks/gpu_session.sh
 set -uo pipefail
+
+if [[ "${1:-}" == "--pack" ]]; then
+    run=${2:?usage: gpu_session.sh --pack RUN [DEST]}
+    dest=${3:-.devdata/resume}
+    newest=$(ls "$run"/ckpt-*.pt 2>/dev/null | tail -n 1)
+    [[ -n "$newest" ]] || { echo "gpu_session.sh --pack: no checkpoint in $run" >&2; exit 2; }
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp" || exit 1
+    split -b 15M -d "$newest" "$dest.tmp/ckpt.part-" && basename "$newest" > "$dest.tmp/name" \
+        && cp "$run"/*.jsonl "$run"/run.json "$dest.tmp"/ || { rm -rf "$dest.tmp"; exit 1; }
+    rm -rf "$dest" && mv "$dest.tmp" "$dest"   # the old pack is replaced only by a whole new one
+    echo "$dest: $(basename "$newest") in $(ls "$dest"/ckpt.part-* | wc -l) parts"
+    exit 0
+fi
 
 if [[ "${1:-}" == "--prepare" ]]; then
     mkdir -p .devdata
