@@ -36,8 +36,6 @@ SAME_TOL = 1e-6  # batched vs single runs, generous (float64 agrees to ~1e-15 in
 TARGET_RATIO = 20.0
 
 
-
-
 def load() -> list[float]:
     try:
         return [round(x, 2) for x in os.getloadavg()]

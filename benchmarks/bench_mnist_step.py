@@ -58,8 +58,6 @@ TARGET_FLOOR = 1.35  # our step's time over its GEMM floor, at most
 STEPS_PER_EPOCH = 500  # the paper preset: 50,000 images in minibatches of 100
 
 
-
-
 class TutorialD(nn.Module):
     """The paper's D as a tutorial writes it: nn.Dropout, maxout, a sigmoid output."""
 

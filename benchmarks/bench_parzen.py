@@ -43,8 +43,6 @@ TARGET_GPU_S = 0.05  # ... on an H100
 GPU_AGREE_RTOL = 1e-9  # float64 on both sides; only the summation order differs
 
 
-
-
 def timed(fn):
     t0 = time.perf_counter()
     out = fn()

@@ -92,6 +92,8 @@ def main() -> int:
     ap.add_argument("--train-images", type=int, default=None,
                     help="fewer training images (a quick dry run of this script only)")
     args = ap.parse_args()
+    if args.resume and args.z is not None:
+        ap.error("--z chooses the noise of a new run; a resumed run keeps its own")
     sets = {"epochs": args.epochs, "sample_every": args.every, "figures": False,
             "device": args.device, "cuda_graph": args.cuda_graph, "threads": args.threads}
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
@@ -106,8 +108,6 @@ def main() -> int:
         timer = threading.Timer(args.stop_after_s, lambda: signal.raise_signal(signal.SIGINT))
         timer.daemon = True
         timer.start()
-    if args.resume and args.z is not None:
-        ap.error("--z chooses the noise of a new run; a resumed run keeps its own")
     paper = {} if args.train_images is None else {"train_images": args.train_images}
     if args.z is not None:
         paper["z"] = args.z

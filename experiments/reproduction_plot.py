@@ -71,8 +71,8 @@ def plateau_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
     plateau, c, alpha = (float(v) for v in p)
     reach = 100.0 * (c / (plateau - TABLE1_GAN)) ** (1 / alpha) if plateau > TABLE1_GAN \
         else math.inf
-    x = np.log2(epochs)
-    line = np.polyval(np.polyfit(x, ll, 1), x)
+    line_fit = log_fit(epochs, ll)
+    line = line_fit["a"] + line_fit["slope_per_doubling"] * np.log2(epochs)
     return {"plateau": plateau, "plateau_se": float(se[0]), "c": c, "alpha": alpha,
             "alpha_se": float(se[2]), "rss": float(((ll - curve(epochs, *p)) ** 2).sum()),
             "rss_log_line": float(((ll - line) ** 2).sum()), "reaches_225_at_epoch": reach}
