@@ -16,7 +16,11 @@ standard error and the epoch at which the line reaches Table 1's 225 (with the r
 fit is a reading of the curve so far, not a forecast of the run. Beside it, a curve that levels
 off, ``ll = L - c (epoch/100)^-alpha``, is fitted to the same points (printed, not drawn): its
 plateau L with a standard error says whether the data so far can tell a plateau from the line (a
-standard error as large as L says they cannot). ``--earlier`` overlays an earlier run's
+standard error as large as L says they cannot). ``--fits-plot FILE`` draws the evaluations
+against log2(epoch) with a line fitted from each epoch of ``--fit-windows`` (default 61,300,600)
+and the plateau curves whose plateau the data determine, each carried on to where it meets 225:
+a slope that falls as its window starts later is a curve bending over, which one line hides; the
+fits of every window are printed too. ``--earlier`` overlays an earlier run's
 evaluations (its parzen.jsonl, or a CSV: epoch,mean_ll,stderr,sigma after '#' comment lines;
 ``=LABEL`` after the path names it in the legend; repeatable).
 """
@@ -28,6 +32,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import ScalarFormatter
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from gantheory.plotting import save_figure, subplots
@@ -78,6 +83,65 @@ def plateau_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
             "rss_log_line": float(((ll - line) ** 2).sum()), "reaches_225_at_epoch": reach}
 
 
+def window_fits(epochs: np.ndarray, ll: np.ndarray, starts: list[int]) -> list[dict]:
+    """The log line and the plateau curve fitted to the evaluations at epochs >= each start
+    (starts with fewer than 4 evaluations after them are left out: 3 parameters need more)."""
+    fits = []
+    for start in starts:
+        keep = epochs >= start
+        if keep.sum() >= 4:
+            fit = log_fit(epochs[keep], ll[keep])
+            fits.append({"from": int(start), **fit,
+                         "plateau_reading": plateau_fit(epochs[keep], ll[keep])})
+    return fits
+
+
+# A plateau fit is drawn only when its standard error is below this many nats: a plateau known
+# to +-20 or worse spans everything from "flattened below 225" to "still climbing" (Table 1's own
+# error is +-2), so drawing its curve would suggest a forecast the data do not make.
+PLATEAU_SE_DRAWN = 20.0
+
+
+def fits_plot(epochs: np.ndarray, ll: np.ndarray, stderr: np.ndarray, fits: list[dict],
+              out: str, title: str, show_from: int = 150) -> str:
+    """The evaluations from ``show_from`` against log2(epoch), each window's line and its
+    determined plateau curve carried on to 225 (at most to 8 times the last epoch)."""
+    fig, ax = subplots(1, 1, figsize=(7, 4.2))
+    shown = epochs >= show_from
+    ax.errorbar(epochs[shown], ll[shown], yerr=stderr[shown], marker="o", ms=3, ls="none",
+                color="tab:blue", label="this run (test set, +-1 s.e.)")
+    ax.axhspan(TABLE1_GAN - 2, TABLE1_GAN + 2, color="k", alpha=0.12,
+               label="Table 1: adversarial nets 225 +- 2")
+    last = float(epochs.max())
+    for fit, color in zip(fits, ("k", "tab:green", "tab:purple", "tab:brown", "tab:olive")):
+        to = fit["reaches_225_at_epoch"]["fit"]
+        xs = np.geomspace(max(fit["from"], show_from), min(max(last, to), 8 * last), 60)
+        ax.plot(xs, fit["a"] + fit["slope_per_doubling"] * np.log2(xs), ls="--", lw=1,
+                color=color, label=f"line from epoch {fit['from']}: "
+                                   f"{fit['slope_per_doubling']:.1f} +- {fit['slope_se']:.1f} "
+                                   f"per doubling, 225 at {_epoch(to)}")
+        pl = fit["plateau_reading"]
+        if "error" not in pl and pl["plateau_se"] < PLATEAU_SE_DRAWN:
+            to = pl["reaches_225_at_epoch"]
+            xs = np.geomspace(max(fit["from"], show_from), min(max(last, to), 8 * last), 60)
+            ax.plot(xs, pl["plateau"] - pl["c"] * (xs / 100.0) ** -pl["alpha"], ls=":", lw=1.2,
+                    color=color, label=f"plateau from epoch {fit['from']}: "
+                                       f"{pl['plateau']:.0f} +- {pl['plateau_se']:.0f}, "
+                                       f"225 at {_epoch(to)}")
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(ScalarFormatter())  # 256, 512, ... rather than 2^8, 2^9
+    ax.set_xlabel("epoch (log scale)")
+    ax.set_ylabel("Parzen log-likelihood (nats)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return save_figure(fig, out)
+
+
+def _epoch(e: float) -> str:
+    return f"epoch {e:,.0f}" if math.isfinite(e) else "never"
+
+
 def read_evaluations(path: Path) -> np.ndarray:
     """(epoch, mean_ll) rows of a run's evaluations: a parzen.jsonl, or a CSV with the columns
     epoch,mean_ll,... after '#' comment lines and a header."""
@@ -100,7 +164,15 @@ def main(argv=None) -> None:
                     help="a vertical line at an epoch, e.g. where the run changed device")
     ap.add_argument("--title", default="paper preset (simultaneous updates), CPU")
     ap.add_argument("--fit-from", type=int, default=61)
+    ap.add_argument("--fits-plot", metavar="FILE",
+                    help="the evaluations on a log2 epoch axis with the fits of every window")
+    ap.add_argument("--fit-windows", default="61,300,600", metavar="E1,E2,...",
+                    help="the first epochs of the fitted windows (with --fits-plot)")
     args = ap.parse_args(argv)
+    try:
+        windows = [int(v) for v in args.fit_windows.split(",")]
+    except ValueError:
+        ap.error(f"--fit-windows: a comma-separated list of epochs, got {args.fit_windows!r}")
     run, out = Path(args.run), args.out
     rows = [json.loads(s) for s in (run / "parzen.jsonl").read_text().splitlines()]
     epochs = [r for r in (json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines())
@@ -145,6 +217,12 @@ def main(argv=None) -> None:
     print(save_figure(fig, out))
     if fit is not None:
         print(json.dumps({"fit": fit}))
+    if args.fits_plot:
+        arr = np.array([[r["epoch"], r["mean_ll"], r["stderr"]] for r in rows], dtype=float)
+        fits = window_fits(arr[:, 0], arr[:, 1], windows)
+        print(fits_plot(arr[:, 0], arr[:, 1], arr[:, 2], fits, args.fits_plot,
+                        f"{args.title}: fits by window"))
+        print(json.dumps({"window_fits": fits}))
     print_table(run, rows, {e["epoch"]: e for e in epochs})
 
 

@@ -80,3 +80,36 @@ def test_earlier_runs_read_from_jsonl_and_csv_alike(plot, tmp_path):
     assert jsonl[:, 0].tolist() == [25, 50, 75, 100, 125]
     assert jsonl[1, 1] == pytest.approx(160.0)
     assert plot.read_evaluations(csv).tolist() == [[25.0, 150.0], [50.0, 160.0]]
+
+
+def test_window_fits_agree_on_a_log_line_and_fall_on_a_curve_that_bends_over(plot):
+    epochs = np.arange(75.0, 1401, 25)
+    line = plot.window_fits(epochs, 70 + 15 * np.log2(epochs), [61, 300, 600, 1350])
+    # epochs 1350-1400 are 3 evaluations, too few for the 3-parameter plateau: window left out
+    assert [f["from"] for f in line] == [61, 300, 600]
+    assert all(f["slope_per_doubling"] == pytest.approx(15, abs=1e-9) for f in line)
+    bent = plot.window_fits(epochs, 240 - 60 * (epochs / 100) ** -0.8, [61, 300, 600])
+    slopes = [f["slope_per_doubling"] for f in bent]
+    assert slopes[0] > slopes[1] > slopes[2] > 0
+    assert all(f["plateau_reading"]["plateau"] == pytest.approx(240, abs=1e-3) for f in bent)
+
+
+def test_fits_plot_draws_only_the_plateaus_the_data_determine(plot, tmp_path, monkeypatch):
+    figures = []
+    monkeypatch.setattr(plot, "save_figure", lambda fig, out: figures.append(fig) or out)
+    epochs = np.arange(75.0, 1401, 25)
+    ll = 240 - 60 * (epochs / 100) ** -0.8
+    fits = plot.window_fits(epochs, ll, [61, 300])
+    fits[1]["plateau_reading"]["plateau_se"] = plot.PLATEAU_SE_DRAWN + 1  # as if undetermined
+    plot.fits_plot(epochs, ll, np.full_like(ll, 2.0), fits, str(tmp_path / "f.png"), "t")
+    labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
+    assert sum(lb.startswith("line from epoch") for lb in labels) == 2
+    assert [lb for lb in labels if lb.startswith("plateau")] == [
+        f"plateau from epoch 61: 240 +- 0, 225 at epoch {100 * 4 ** 1.25:,.0f}"]
+
+
+def test_fit_windows_must_be_epochs(plot, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        plot.main([str(_run_dir(tmp_path)), str(tmp_path / "p.png"), "--fit-windows", "61,x"])
+    assert e.value.code == 2
+    assert "--fit-windows: a comma-separated list of epochs, got '61,x'" in capsys.readouterr().err
