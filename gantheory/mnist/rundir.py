@@ -264,8 +264,12 @@ class RunFiles:
                 manifest = json.loads(self.manifest_path.read_text())
             except (OSError, ValueError):
                 manifest = {}
+        # The top-level versions and git say what wrote the manifest last; each session keeps
+        # its own, so a checkpoint's step can be traced to the code and torch that trained it.
+        session.update(versions=versions(), git=git_revision(),
+                       torch_threads=torch.get_num_threads())
         manifest.update(config=as_dict(cfg), seed=cfg.seed, device=str(device),
-                        world_size=world.size, versions=versions(), git=git_revision())
+                        world_size=world.size, versions=session["versions"], git=session["git"])
         if self.data_info is not None:
             recorded = manifest.get("data")
             if resumed_from is not None and recorded and recorded != self.data_info:

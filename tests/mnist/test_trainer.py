@@ -172,3 +172,23 @@ def test_smoke_run_trains_checkpoints_resumes_and_draws_on_real_mnist(tmp_path, 
     for name in ("figure2.png", "figure3.png", "samples/epoch-0001.png", "samples/epoch-0002.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     assert len(checkpoint.list_checkpoints(out)) == 2
+
+
+def test_each_session_records_the_code_torch_and_threads_that_trained_it(tmp_path, monkeypatch):
+    # run.json's top-level versions and git are overwritten by every session; the per-session
+    # copies are what tie a checkpoint's steps to the code that computed them
+    commits = iter(["a" * 40, "b" * 40])
+    monkeypatch.setattr("gantheory.mnist.rundir.git_revision",
+                        lambda: {"commit": next(commits), "dirty": False})
+    threads = torch.get_num_threads()
+    try:
+        train(tiny(epochs=1, threads=1), tmp_path / "run")
+        train(None, tmp_path / "run", resume=True, overrides={"epochs": 2, "threads": 2})
+    finally:
+        torch.set_num_threads(threads)
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    sessions = manifest["sessions"]
+    assert [s["git"]["commit"] for s in sessions] == ["a" * 40, "b" * 40]
+    assert [s["torch_threads"] for s in sessions] == [1, 2]
+    assert all(s["versions"]["torch"] == torch.__version__ for s in sessions)
+    assert manifest["git"]["commit"] == "b" * 40  # the top level: the last session's
