@@ -113,9 +113,13 @@ def fits_plot(epochs: np.ndarray, ll: np.ndarray, stderr: np.ndarray, fits: list
     ax.axhspan(TABLE1_GAN - 2, TABLE1_GAN + 2, color="k", alpha=0.12,
                label="Table 1: adversarial nets 225 +- 2")
     last = float(epochs.max())
+
+    def span(fit: dict, to: float) -> np.ndarray:  # from the window's start to 225, capped
+        return np.geomspace(max(fit["from"], show_from), min(max(last, to), 8 * last), 60)
+
     for fit, color in zip(fits, ("k", "tab:green", "tab:purple", "tab:brown", "tab:olive")):
         to = fit["reaches_225_at_epoch"]["fit"]
-        xs = np.geomspace(max(fit["from"], show_from), min(max(last, to), 8 * last), 60)
+        xs = span(fit, to)
         ax.plot(xs, fit["a"] + fit["slope_per_doubling"] * np.log2(xs), ls="--", lw=1,
                 color=color, label=f"line from epoch {fit['from']}: "
                                    f"{fit['slope_per_doubling']:.1f} +- {fit['slope_se']:.1f} "
@@ -123,7 +127,7 @@ def fits_plot(epochs: np.ndarray, ll: np.ndarray, stderr: np.ndarray, fits: list
         pl = fit["plateau_reading"]
         if "error" not in pl and pl["plateau_se"] < PLATEAU_SE_DRAWN:
             to = pl["reaches_225_at_epoch"]
-            xs = np.geomspace(max(fit["from"], show_from), min(max(last, to), 8 * last), 60)
+            xs = span(fit, to)
             ax.plot(xs, pl["plateau"] - pl["c"] * (xs / 100.0) ** -pl["alpha"], ls=":", lw=1.2,
                     color=color, label=f"plateau from epoch {fit['from']}: "
                                        f"{pl['plateau']:.0f} +- {pl['plateau_se']:.0f}, "
