@@ -20,7 +20,10 @@ standard error as large as L says they cannot). ``--fits-plot FILE`` draws the e
 against log2(epoch) with a line fitted from each epoch of ``--fit-windows`` (default 61,300,600)
 and the plateau curves whose plateau the data determine, each carried on to where it meets 225:
 a slope that falls as its window starts later is a curve bending over, which one line hides; the
-fits of every window are printed too. ``--earlier`` overlays an earlier run's
+fits of every window are printed too, each with ranges (16th-84th percentiles) for the slope, the
+plateau and the epoch of 225 from a moving-block bootstrap of its residuals (blocks of n^(1/3)
+consecutive evaluations, so correlated neighbours stay together) and the residuals' lag-1
+autocorrelation (near 0: the fit leaves noise; near 1: it leaves a shape it does not follow). ``--earlier`` overlays an earlier run's
 evaluations (its parzen.jsonl, or a CSV: epoch,mean_ll,stderr,sigma after '#' comment lines;
 ``=LABEL`` after the path names it in the legend; repeatable).
 """
@@ -55,20 +58,21 @@ def log_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
             "epochs": [int(epochs.min()), int(epochs.max())], "reaches_225_at_epoch": reach}
 
 
-def plateau_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
+def _plateau_curve(e, plateau, c, alpha):
+    return plateau - c * (e / 100.0) ** (-alpha)
+
+
+def plateau_fit(epochs: np.ndarray, ll: np.ndarray, p0: tuple | None = None) -> dict:
     """``ll ~ L - c (epoch/100)^-alpha`` (c, alpha > 0): a curve rising to a plateau L.
 
     Returns L, c, alpha with standard errors, the residual sum of squares beside the log line's,
     and the epoch where the curve reaches 225 (infinite when L <= 225); ``{"error": ...}`` when
-    least squares does not converge.
+    least squares does not converge. ``p0`` is where the search starts (a default otherwise).
     """
-    def curve(e, plateau, c, alpha):
-        return plateau - c * (e / 100.0) ** (-alpha)
-
     try:
         with warnings.catch_warnings():  # a degenerate fit reports infinite errors, below
             warnings.simplefilter("ignore", OptimizeWarning)
-            p, cov = curve_fit(curve, epochs, ll, p0=(float(ll.max()) + 20, 50.0, 0.5),
+            p, cov = curve_fit(_plateau_curve, epochs, ll, p0=p0 or (float(ll.max()) + 20, 50.0, 0.5),
                                bounds=([0.0, 0.0, 1e-3], [1e4, 1e4, 10.0]), maxfev=20000)
     except (RuntimeError, ValueError) as e:
         return {"error": str(e)}
@@ -79,13 +83,101 @@ def plateau_fit(epochs: np.ndarray, ll: np.ndarray) -> dict:
     line_fit = log_fit(epochs, ll)
     line = line_fit["a"] + line_fit["slope_per_doubling"] * np.log2(epochs)
     return {"plateau": plateau, "plateau_se": float(se[0]), "c": c, "alpha": alpha,
-            "alpha_se": float(se[2]), "rss": float(((ll - curve(epochs, *p)) ** 2).sum()),
+            "alpha_se": float(se[2]), "rss": float(((ll - _plateau_curve(epochs, *p)) ** 2).sum()),
             "rss_log_line": float(((ll - line) ** 2).sum()), "reaches_225_at_epoch": reach}
 
 
-def window_fits(epochs: np.ndarray, ll: np.ndarray, starts: list[int]) -> list[dict]:
+def lag1_autocorrelation(resid: np.ndarray) -> float:
+    """The residuals' correlation with their next neighbour (0 for independent evaluations)."""
+    r = resid - resid.mean()
+    return float((r[:-1] * r[1:]).sum() / (r * r).sum())
+
+
+def block_resamples(n: int, block: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, n) indices of a moving-block bootstrap: runs of ``block`` consecutive indices
+    starting anywhere in [0, n - block], laid end to end and cut to n (Kuensch 1989)."""
+    runs = -(-n // block)
+    starts = rng.integers(0, n - block + 1, size=(n_boot, runs))
+    return (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
+
+
+def default_block(n: int) -> int:
+    """n^(1/3) evaluations, the order of block length that minimises the error of a block
+    bootstrap's variance estimate (Hall, Horowitz and Jing 1995)."""
+    return max(1, round(n ** (1 / 3)))
+
+
+# The 16th, 50th and 84th percentiles: the range a +-1 standard error gives for a normal estimate.
+QUANTILES = (0.16, 0.5, 0.84)
+
+
+def _quantiles(values: np.ndarray) -> list[float]:
+    # inverted_cdf picks observed values, so an infinite crossing ("never") is never interpolated
+    return [float(v) for v in np.quantile(values, QUANTILES, method="inverted_cdf")]
+
+
+def line_bootstrap(epochs: np.ndarray, ll: np.ndarray, block: int, n_boot: int,
+                   rng: np.random.Generator) -> dict:
+    """The log line's block bootstrap (see ``bootstrap_crossings``), its slopes kept as well."""
+    design = np.column_stack([np.ones(len(epochs)), np.log2(epochs)])
+    solve = np.linalg.pinv(design)  # the least-squares coefficients of every resample at once
+    fitted = design @ (solve @ ll)
+    resid = ll - fitted
+    a, b = solve @ (fitted + resid[block_resamples(len(epochs), block, n_boot, rng)]).T
+    with np.errstate(divide="ignore", over="ignore"):
+        reach = np.where(b > 0, 2.0 ** ((TABLE1_GAN - a) / np.where(b > 0, b, 1.0)), math.inf)
+    return {"lag1_autocorrelation": lag1_autocorrelation(resid), "slopes": b,
+            "slope_quantiles": _quantiles(b), "reach_225_quantiles": _quantiles(reach),
+            "never_reaches_share": float(np.mean(~np.isfinite(reach)))}
+
+
+def bootstrap_crossings(epochs: np.ndarray, ll: np.ndarray, block: int | None = None,
+                        n_boot: int = 2000, n_boot_plateau: int = 300, seed: int = 0) -> dict:
+    """Ranges for the line's slope and both fits' epoch of 225 that do not assume independent
+    evaluations: each fit's residuals are resampled in blocks of consecutive evaluations
+    (``block_resamples``), added back to the fitted curve and refitted.
+
+    Neighbouring evaluations score the same weights 25 epochs apart, so their errors may be
+    correlated; a bending curve fitted with a line leaves correlated residuals too. Blocks keep
+    that correlation in every resample, where the fit's own standard error ignores it. Returns
+    the 16/50/84th percentiles, the block length, each fit's lag-1 residual autocorrelation and
+    the share of resamples that never reach 225.
+    """
+    n = len(epochs)
+    block = min(block or default_block(n), n)
+    rng = np.random.default_rng(seed)
+    line = line_bootstrap(epochs, ll, block, n_boot, rng)
+    out = {"block": block, "n_boot": n_boot,
+           "line": {k: v for k, v in line.items() if k != "slopes"}}
+    pl = plateau_fit(epochs, ll)
+    if "error" in pl:
+        return {**out, "plateau": {"error": pl["error"]}}
+    p0 = (pl["plateau"], pl["c"], pl["alpha"])
+    fitted = _plateau_curve(epochs, *p0)
+    resid = ll - fitted
+    plateaus, reaches, failed = [], [], 0
+    for idx in block_resamples(n, block, n_boot_plateau, rng):
+        fit = plateau_fit(epochs, fitted + resid[idx], p0=p0)
+        if "error" in fit:
+            failed += 1
+            continue
+        plateaus.append(fit["plateau"])
+        reaches.append(fit["reaches_225_at_epoch"])
+    if not plateaus:
+        return {**out, "plateau": {"error": f"all {n_boot_plateau} resamples failed to fit"}}
+    reaches = np.array(reaches)
+    return {**out, "plateau": {"lag1_autocorrelation": lag1_autocorrelation(resid),
+                               "n_boot": n_boot_plateau, "failed": failed,
+                               "plateau_quantiles": _quantiles(np.array(plateaus)),
+                               "reach_225_quantiles": _quantiles(reaches),
+                               "never_reaches_share": float(np.mean(~np.isfinite(reaches)))}}
+
+
+def window_fits(epochs: np.ndarray, ll: np.ndarray, starts: list[int],
+                bootstrap: bool = True) -> list[dict]:
     """The log line and the plateau curve fitted to the evaluations at epochs >= each start
-    (starts with fewer than 4 evaluations after them are left out: 3 parameters need more)."""
+    (starts with fewer than 4 evaluations after them are left out: 3 parameters need more),
+    with their block-bootstrap ranges (``bootstrap_crossings``) unless ``bootstrap`` is off."""
     fits = []
     for start in starts:
         keep = epochs >= start
@@ -93,6 +185,8 @@ def window_fits(epochs: np.ndarray, ll: np.ndarray, starts: list[int]) -> list[d
             fit = log_fit(epochs[keep], ll[keep])
             fits.append({"from": int(start), **fit,
                          "plateau_reading": plateau_fit(epochs[keep], ll[keep])})
+            if bootstrap:
+                fits[-1]["block_bootstrap"] = bootstrap_crossings(epochs[keep], ll[keep])
     return fits
 
 
@@ -117,13 +211,21 @@ def fits_plot(epochs: np.ndarray, ll: np.ndarray, stderr: np.ndarray, fits: list
     def span(fit: dict, to: float) -> np.ndarray:  # from the window's start to 225, capped
         return np.geomspace(max(fit["from"], show_from), min(max(last, to), 8 * last), 60)
 
+    def reach_label(to: float, boot: dict | None) -> str:  # "epoch 1,982 (1,900-2,070)"
+        if not boot or "reach_225_quantiles" not in boot:
+            return _epoch(to)
+        lo, _, hi = (f"{e:,.0f}" if math.isfinite(e) else "never"
+                     for e in boot["reach_225_quantiles"])
+        return f"{_epoch(to)} ({lo}-{hi})"
+
     for fit, color in zip(fits, ("k", "tab:green", "tab:purple", "tab:brown", "tab:olive")):
+        boot = fit.get("block_bootstrap", {})
         to = fit["reaches_225_at_epoch"]["fit"]
         xs = span(fit, to)
         ax.plot(xs, fit["a"] + fit["slope_per_doubling"] * np.log2(xs), ls="--", lw=1,
                 color=color, label=f"line from epoch {fit['from']}: "
                                    f"{fit['slope_per_doubling']:.1f} +- {fit['slope_se']:.1f} "
-                                   f"per doubling, 225 at {_epoch(to)}")
+                                   f"per doubling, 225 at {reach_label(to, boot.get('line'))}")
         pl = fit["plateau_reading"]
         if "error" not in pl and pl["plateau_se"] < PLATEAU_SE_DRAWN:
             to = pl["reaches_225_at_epoch"]
@@ -131,7 +233,7 @@ def fits_plot(epochs: np.ndarray, ll: np.ndarray, stderr: np.ndarray, fits: list
             ax.plot(xs, pl["plateau"] - pl["c"] * (xs / 100.0) ** -pl["alpha"], ls=":", lw=1.2,
                     color=color, label=f"plateau from epoch {fit['from']}: "
                                        f"{pl['plateau']:.0f} +- {pl['plateau_se']:.0f}, "
-                                       f"225 at {_epoch(to)}")
+                                       f"225 at {reach_label(to, boot.get('plateau'))}")
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(ScalarFormatter())  # 256, 512, ... rather than 2^8, 2^9
     ax.set_xlabel("epoch (log scale)")

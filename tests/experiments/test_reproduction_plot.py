@@ -84,11 +84,13 @@ def test_earlier_runs_read_from_jsonl_and_csv_alike(plot, tmp_path):
 
 def test_window_fits_agree_on_a_log_line_and_fall_on_a_curve_that_bends_over(plot):
     epochs = np.arange(75.0, 1401, 25)
-    line = plot.window_fits(epochs, 70 + 15 * np.log2(epochs), [61, 300, 600, 1350])
+    line = plot.window_fits(epochs, 70 + 15 * np.log2(epochs), [61, 300, 600, 1350],
+                            bootstrap=False)  # (a plateau fit to a line runs to its bounds, slowly)
     # epochs 1350-1400 are 3 evaluations, too few for the 3-parameter plateau: window left out
     assert [f["from"] for f in line] == [61, 300, 600]
     assert all(f["slope_per_doubling"] == pytest.approx(15, abs=1e-9) for f in line)
-    bent = plot.window_fits(epochs, 240 - 60 * (epochs / 100) ** -0.8, [61, 300, 600])
+    bent = plot.window_fits(epochs, 240 - 60 * (epochs / 100) ** -0.8, [61, 300, 600],
+                            bootstrap=False)
     slopes = [f["slope_per_doubling"] for f in bent]
     assert slopes[0] > slopes[1] > slopes[2] > 0
     assert all(f["plateau_reading"]["plateau"] == pytest.approx(240, abs=1e-3) for f in bent)
@@ -99,7 +101,7 @@ def test_fits_plot_draws_only_the_plateaus_the_data_determine(plot, tmp_path, mo
     monkeypatch.setattr(plot, "save_figure", lambda fig, out: figures.append(fig) or out)
     epochs = np.arange(75.0, 1401, 25)
     ll = 240 - 60 * (epochs / 100) ** -0.8
-    fits = plot.window_fits(epochs, ll, [61, 300])
+    fits = plot.window_fits(epochs, ll, [61, 300], bootstrap=False)  # labels without ranges
     fits[1]["plateau_reading"]["plateau_se"] = plot.PLATEAU_SE_DRAWN + 1  # as if undetermined
     plot.fits_plot(epochs, ll, np.full_like(ll, 2.0), fits, str(tmp_path / "f.png"), "t")
     labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
@@ -113,3 +115,73 @@ def test_fit_windows_must_be_epochs(plot, tmp_path, capsys):
         plot.main([str(_run_dir(tmp_path)), str(tmp_path / "p.png"), "--fit-windows", "61,x"])
     assert e.value.code == 2
     assert "--fit-windows: a comma-separated list of epochs, got '61,x'" in capsys.readouterr().err
+
+
+def test_block_resamples_are_runs_of_consecutive_evaluations(plot):
+    idx = plot.block_resamples(10, 4, 50, np.random.default_rng(0))
+    assert idx.shape == (50, 10)
+    assert idx.min() >= 0 and idx.max() <= 9
+    inside_a_run = np.arange(1, 10) % 4 != 0  # positions 1-3, 5-7 and 9 continue a run
+    assert (np.diff(idx, axis=1)[:, inside_a_run] == 1).all()
+    # every start in [0, n - block] is drawn, and no other
+    assert set(idx[:, 0].tolist()) == set(range(7))
+
+
+def test_bootstrap_of_an_exact_curve_has_no_spread(plot):
+    epochs = np.arange(300.0, 1801, 25)
+    ll = 240 - 60 * (epochs / 100) ** -0.8  # reaches 225 at 100 * 4 ** 1.25
+    boot = plot.bootstrap_crossings(epochs, ll, n_boot_plateau=20)
+    assert boot["block"] == 4  # 61 evaluations: round(61 ** (1/3)) = 4
+    assert boot["plateau"]["failed"] == 0
+    assert boot["plateau"]["plateau_quantiles"] == pytest.approx([240] * 3, abs=1e-3)
+    assert boot["plateau"]["reach_225_quantiles"] == pytest.approx([100 * 4 ** 1.25] * 3,
+                                                                   rel=1e-3)
+    line = plot.log_fit(epochs, ll)  # the line's residuals are not zero: it has a real spread
+    lo, mid, hi = boot["line"]["slope_quantiles"]
+    assert lo < line["slope_per_doubling"] < hi
+    assert boot["line"]["lag1_autocorrelation"] > 0.8  # a bent curve's residuals, in runs
+
+
+def _ar1_line_coverage(plot, rho: float, block: int, reps: int = 300) -> float:
+    """How often the bootstrap's 16-84% slope range holds the true slope (10 per doubling) of
+    a line under AR(1) noise with lag-1 correlation rho, over ``reps`` noise draws."""
+    rng = np.random.default_rng(7)
+    epochs = np.arange(75.0, 1801, 25)  # 70 evaluations, the size of the long run's windows
+    covered = 0
+    for _ in range(reps):
+        noise = np.empty(len(epochs))
+        noise[0] = rng.normal()
+        for i in range(1, len(epochs)):
+            noise[i] = rho * noise[i - 1] + math.sqrt(1 - rho ** 2) * rng.normal()
+        ll = 100 + 10 * np.log2(epochs) + 2 * noise
+        lo, _, hi = plot.line_bootstrap(epochs, ll, block, 1000, rng)["slope_quantiles"]
+        covered += lo <= 10 <= hi
+    return covered / reps
+
+
+def test_blocks_widen_the_slope_range_where_evaluations_are_correlated(plot):
+    # Independent noise: the range is a +-1 s.e. range, covering 68% of draws. The bound is 3
+    # binomial standard errors of 300 draws, 3 * sqrt(0.68 * 0.32 / 300) = 0.08.
+    assert _ar1_line_coverage(plot, 0.0, 4) == pytest.approx(0.68, abs=0.08)
+    # Correlated noise (rho 0.8): resampling single evaluations (block 1) treats them as
+    # independent and covers far too rarely; blocks of 4 keep the correlation and cover more
+    # often, by over 2 standard errors of the difference (sqrt(2 * 0.35 * 0.65 / 300) = 0.039).
+    # (Blocks of n^(1/3) still under-cover at this n: the range is better, not exact.)
+    single, blocks = _ar1_line_coverage(plot, 0.8, 1), _ar1_line_coverage(plot, 0.8, 4)
+    assert single < 0.4
+    assert blocks > single + 0.08
+
+
+def test_fits_plot_labels_carry_the_bootstrap_range(plot, tmp_path, monkeypatch):
+    figures = []
+    monkeypatch.setattr(plot, "save_figure", lambda fig, out: figures.append(fig) or out)
+    epochs = np.arange(75.0, 1401, 25)
+    rng = np.random.default_rng(3)
+    ll = 240 - 60 * (epochs / 100) ** -0.8 + rng.normal(0, 0.5, len(epochs))
+    fits = plot.window_fits(epochs, ll, [300])
+    plot.fits_plot(epochs, ll, np.full_like(ll, 2.0), fits, str(tmp_path / "f.png"), "t")
+    labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
+    lo, _, hi = fits[0]["block_bootstrap"]["plateau"]["reach_225_quantiles"]
+    assert lo < fits[0]["plateau_reading"]["reaches_225_at_epoch"] < hi
+    assert any(lb.startswith("plateau from epoch 300") and lb.endswith(f"({lo:,.0f}-{hi:,.0f})")
+               for lb in labels)
