@@ -87,6 +87,31 @@ def plateau_fit(epochs: np.ndarray, ll: np.ndarray, p0: tuple | None = None) -> 
             "rss_log_line": float(((ll - line) ** 2).sum()), "reaches_225_at_epoch": reach}
 
 
+# Table 1's 225 counts as met at the first evaluation E where the mean of the evaluations E and
+# the three before it (100 epochs) is >= 225. A single evaluation scatters about 0.6 nats around
+# the run's smooth curve (the residual spread of the plateau fits from epoch 600), so the best of
+# many evaluations would cross early by luck: selecting the best epoch is what the original's
+# stopping-free protocol leaves open. Four evaluations' mean scatters about 0.3 nats. The rule was
+# fixed (commit of 2026-12-04, epoch ~1,970, last evaluation 222.6) before the run reached 225.
+SUSTAINED_WINDOW = 4
+
+
+def sustained_crossing(epochs: np.ndarray, ll: np.ndarray,
+                       window: int = SUSTAINED_WINDOW) -> dict:
+    """The first epoch whose trailing mean of ``window`` evaluations reaches 225 (None if none),
+    with the highest trailing mean so far and its epoch."""
+    # (np.convolve would swap a shorter ll with the window and return means all the same)
+    means = np.convolve(ll, np.ones(window) / window, mode="valid") if len(ll) >= window \
+        else np.empty(0)
+    ends = epochs[window - 1:]
+    hit = np.flatnonzero(means >= TABLE1_GAN)
+    best = int(np.argmax(means)) if len(means) else None
+    return {"window": window,
+            "first_epoch": int(ends[hit[0]]) if len(hit) else None,
+            "best_trailing_mean": float(means[best]) if best is not None else None,
+            "best_trailing_mean_epoch": int(ends[best]) if best is not None else None}
+
+
 def lag1_autocorrelation(resid: np.ndarray) -> float:
     """The residuals' correlation with their next neighbour (0 for independent evaluations)."""
     r = resid - resid.mean()
@@ -329,6 +354,9 @@ def main(argv=None) -> None:
         print(fits_plot(arr[:, 0], arr[:, 1], arr[:, 2], fits, args.fits_plot,
                         f"{args.title}: fits by window"))
         print(json.dumps({"window_fits": fits}))
+    print(json.dumps({"table1_225_sustained": sustained_crossing(
+        np.array([r["epoch"] for r in rows], dtype=float),
+        np.array([r["mean_ll"] for r in rows]))}))
     print_table(run, rows, {e["epoch"]: e for e in epochs})
 
 

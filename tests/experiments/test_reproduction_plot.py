@@ -185,3 +185,16 @@ def test_fits_plot_labels_carry_the_bootstrap_range(plot, tmp_path, monkeypatch)
     assert lo < fits[0]["plateau_reading"]["reaches_225_at_epoch"] < hi
     assert any(lb.startswith("plateau from epoch 300") and lb.endswith(f"({lo:,.0f}-{hi:,.0f})")
                for lb in labels)
+
+
+def test_225_counts_only_when_four_evaluations_average_it(plot):
+    epochs = np.arange(25.0, 301, 25)
+    ll = np.array([200, 210, 215, 226, 219, 221, 223, 224, 226, 225, 225, 227.0])
+    # one lucky 226 at epoch 100 is not a crossing; the mean of 200-275 (224, 226, 225, 225)
+    # is 225 at epoch 275, the first window of four that reaches it
+    got = plot.sustained_crossing(epochs, ll)
+    assert got["first_epoch"] == 275
+    assert got["best_trailing_mean"] == pytest.approx((226 + 225 + 225 + 227) / 4)
+    assert got["best_trailing_mean_epoch"] == 300
+    assert plot.sustained_crossing(epochs, ll - 5)["first_epoch"] is None
+    assert plot.sustained_crossing(epochs[:2], ll[:2])["best_trailing_mean"] is None
