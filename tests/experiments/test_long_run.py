@@ -80,11 +80,18 @@ def test_a_resumed_run_scores_only_the_epochs_it_has_not(long_run, tmp_path):
     run = tmp_path / "run"
     train(tiny(epochs=2), run, sinks=[long_run.ParzenEvery(2, None, torch.device("cpu"))])
     first = _rows(run)
+    snapshot = (run / "snapshots" / "G-epoch-0002.pt").read_bytes()
+    # resume from the end of epoch 1 (as after a newest checkpoint that failed to verify), so
+    # epoch 2 is trained again and its scored row and snapshot must be left as they are
+    newest = max(run.glob("ckpt-*.pt"))
+    assert int(newest.stem.split("-")[1]) == first[1]["step"]
+    newest.unlink()
     train(None, run, resume=True, overrides={"epochs": 4},
           sinks=[long_run.ParzenEvery(2, None, torch.device("cpu"))])
     rows = _rows(run)
     assert [r["epoch"] for r in rows] == [1, 2, 4]
     assert rows[:2] == first
+    assert (run / "snapshots" / "G-epoch-0002.pt").read_bytes() == snapshot
 
 
 def test_noise_choice_is_refused_on_resume(long_run, monkeypatch, capsys):

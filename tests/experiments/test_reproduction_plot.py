@@ -84,11 +84,13 @@ def test_earlier_runs_read_from_jsonl_and_csv_alike(plot, tmp_path):
 
 def test_window_fits_agree_on_a_log_line_and_fall_on_a_curve_that_bends_over(plot):
     epochs = np.arange(75.0, 1401, 25)
-    line = plot.window_fits(epochs, 70 + 15 * np.log2(epochs), [61, 300, 600, 1350],
-                            bootstrap=False)  # (a plateau fit to a line runs to its bounds, slowly)
+    line = plot.window_fits(epochs, 70 + 15 * np.log2(epochs), [61, 300, 600, 1350])
     # epochs 1350-1400 are 3 evaluations, too few for the 3-parameter plateau: window left out
     assert [f["from"] for f in line] == [61, 300, 600]
     assert all(f["slope_per_doubling"] == pytest.approx(15, abs=1e-9) for f in line)
+    # a line has no plateau to bootstrap, and says so rather than drawing 300 fits to the bounds
+    assert all(f["block_bootstrap"]["plateau"]["error"].startswith("the plateau is not determined")
+               for f in line)
     bent = plot.window_fits(epochs, 240 - 60 * (epochs / 100) ** -0.8, [61, 300, 600],
                             bootstrap=False)
     slopes = [f["slope_per_doubling"] for f in bent]
@@ -185,6 +187,12 @@ def test_fits_plot_labels_carry_the_bootstrap_range(plot, tmp_path, monkeypatch)
     assert lo < fits[0]["plateau_reading"]["reaches_225_at_epoch"] < hi
     assert any(lb.startswith("plateau from epoch 300") and lb.endswith(f"({lo:,.0f}-{hi:,.0f})")
                for lb in labels)
+    # the line through this bending curve leaves residuals in runs: its range is flagged
+    line = fits[0]["block_bootstrap"]["line"]
+    assert line["ranges_too_narrow"] and line["lag1_autocorrelation"] > plot.LAG1_RANGES_TOO_NARROW
+    lo, _, hi = line["reach_225_quantiles"]
+    assert any(lb.startswith("line from epoch 300")
+               and lb.endswith(f"({lo:,.0f}-{hi:,.0f}, too narrow)") for lb in labels)
 
 
 def test_225_counts_only_when_four_evaluations_average_it(plot):
@@ -198,3 +206,32 @@ def test_225_counts_only_when_four_evaluations_average_it(plot):
     assert got["best_trailing_mean_epoch"] == 300
     assert plot.sustained_crossing(epochs, ll - 5)["first_epoch"] is None
     assert plot.sustained_crossing(epochs[:2], ll[:2])["best_trailing_mean"] is None
+
+
+def test_crossings_past_float_range_are_never_not_errors(plot):
+    # 225.5 - 60 (e/100)^-0.004 = 225 at e = 100 * 120 ** 250, beyond any float
+    assert plot.plateau_reach(225.5, 60.0, 0.004) == math.inf
+    assert plot.plateau_reach(240.0, 60.0, 0.8) == pytest.approx(100 * 4 ** 1.25, rel=1e-12)
+    assert plot.plateau_reach(224.0, 60.0, 0.8) == math.inf
+    assert plot.line_reach(0.0, 1e-3) == math.inf  # 2 ** 225,000
+    assert plot.line_reach([100.0, 100.0], [20.0, -1.0]).tolist() == [2 ** 6.25, math.inf]
+
+
+def test_lag1_autocorrelation_reads_runs_and_alternation(plot):
+    assert plot.lag1_autocorrelation(np.zeros(10)) is None  # an exact fit: nothing to correlate
+    assert plot.lag1_autocorrelation(np.tile([1.0, -1.0], 20)) == pytest.approx(-39 / 40)
+    assert plot.lag1_autocorrelation(np.sin(np.linspace(0, np.pi, 50))) > 0.9
+
+
+def test_windows_beyond_the_colours_or_the_data_are_named(plot, tmp_path, capsys, monkeypatch):
+    run = _run_dir(tmp_path)  # evaluations at epochs 25, 50, 75, 100, 125
+    with pytest.raises(SystemExit) as e:
+        plot.main([str(run), str(tmp_path / "p.png"), "--fit-windows", "1,2,3,4,5,6"])
+    assert e.value.code == 2
+    assert "--fit-windows: at most 5 windows (one colour each), got 6" in capsys.readouterr().err
+    monkeypatch.setattr(plot, "save_figure", lambda fig, out: out)
+    plot.main([str(run), str(tmp_path / "p.png"), "--fits-plot",
+               str(tmp_path / "f.png"), "--fit-windows", "25,100"])
+    err = capsys.readouterr().err
+    assert "the window from epoch 100 has 2 evaluations, fewer than the 4" in err
+    assert "epoch 25 " not in err

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -13,11 +14,16 @@ def manifest(monkeypatch):
     return load_script("snapshot_manifest", monkeypatch)
 
 
-SESSIONS = [{"resumed_from_step": None, "device": "cuda", "started": "t0"},
-            {"resumed_from_step": 6, "device": "cpu", "started": "t1",
+def _at(hour: float) -> str:
+    return datetime.fromtimestamp(T0 + 3600 * hour, timezone.utc).isoformat()
+
+
+T0 = 1_800_000_000.0
+SESSIONS = [{"resumed_from_step": None, "device": "cuda", "started": _at(0)},
+            {"resumed_from_step": 6, "device": "cpu", "started": _at(1),
              "versions": {"torch": "2.13.0+cpu"}, "git": {"commit": "c" * 40, "dirty": False},
              "torch_threads": 2},
-            {"resumed_from_step": 12, "device": "cpu", "started": "t2"}]
+            {"resumed_from_step": 12, "device": "cpu", "started": _at(2)}]
 
 
 def test_a_step_belongs_to_the_last_session_that_resumed_before_it(manifest):
@@ -31,8 +37,8 @@ def test_a_step_belongs_to_the_last_session_that_resumed_before_it(manifest):
 def _run(tmp_path):
     run = tmp_path / "run"
     (run / "snapshots").mkdir(parents=True)
-    evals = [{"epoch": e, "step": 6 * e, "mean_ll": 100.0 + e, "stderr": 2.0, "sigma": 0.17}
-             for e in (1, 2, 3)]
+    evals = [{"epoch": e, "step": 6 * e, "mean_ll": 100.0 + e, "stderr": 2.0, "sigma": 0.17,
+              "time": T0 + 3600 * (e - 0.5)} for e in (1, 2, 3)]  # each in its own session
     (run / "parzen.jsonl").write_text("".join(json.dumps(r) + "\n" for r in evals))
     (run / "run.json").write_text(json.dumps({"sessions": SESSIONS}))
     blobs = {1: b"weights of epoch 1", 3: b"weights of epoch 3" * 1000}  # epoch 2's is gone
@@ -64,6 +70,46 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(manifest, tmp_path, ca
     else:
         (run / damage).write_text("{truncated")
     assert manifest.main([str(run)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("snapshot_manifest: error: ")
+    assert not (run / "snapshots.jsonl").exists()
+
+
+def test_a_rerun_from_an_older_checkpoint_keeps_the_rows_it_did_not_rewrite(manifest, tmp_path):
+    # a fourth session resumed from step 6 retrains epochs 2-3, but long_run.py skips epochs
+    # already scored: their rows and snapshots are still the second and third sessions'
+    run, _ = _run(tmp_path)
+    sessions = SESSIONS + [{"resumed_from_step": 6, "device": "cpu", "started": _at(3)}]
+    (run / "run.json").write_text(json.dumps({"sessions": sessions}))
+    with (run / "parzen.jsonl").open("a") as f:
+        f.write(json.dumps({"epoch": 4, "step": 24, "mean_ll": 104.0, "stderr": 2.0,
+                            "sigma": 0.17, "time": T0 + 3600 * 3.5}) + "\n")
+    assert manifest.main([str(run)]) == 0
+    rows = [json.loads(s) for s in (run / "snapshots.jsonl").read_text().splitlines()]
+    assert [r["session"] for r in rows] == [0, 1, 2, 3]
+
+
+def test_no_sessions_means_no_session_rather_than_the_first(manifest, tmp_path):
+    run, _ = _run(tmp_path)
+    (run / "run.json").write_text(json.dumps({}))
+    assert manifest.main([str(run), "--out", str(tmp_path / "new" / "folder" / "m.jsonl")]) == 0
+    rows = [json.loads(s) for s in (tmp_path / "new/folder/m.jsonl").read_text().splitlines()]
+    assert {r["session"] for r in rows} == {None}
+
+
+@pytest.mark.parametrize("damage", ["epoch", "snapshot is a folder", "out is a folder"])
+def test_more_bad_inputs_are_one_line_errors(manifest, tmp_path, capsys, damage):
+    run, _ = _run(tmp_path)
+    argv = [str(run)]
+    if damage == "epoch":
+        (run / "parzen.jsonl").write_text(json.dumps(
+            {"epoch": 2.5, "step": 15, "mean_ll": 1.0, "stderr": 1.0, "sigma": 0.2}) + "\n")
+    elif damage == "snapshot is a folder":
+        (run / "snapshots" / "G-epoch-0002.pt").mkdir()
+    else:
+        (tmp_path / "taken").mkdir()
+        argv += ["--out", str(tmp_path / "taken")]
+    assert manifest.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("snapshot_manifest: error: ")
     assert not (run / "snapshots.jsonl").exists()
