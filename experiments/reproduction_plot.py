@@ -25,7 +25,12 @@ plateau and the epoch of 225 from a moving-block bootstrap of its residuals (blo
 consecutive evaluations, so correlated neighbours stay together) and the residuals' lag-1
 autocorrelation (near 0: the fit leaves noise; near 1: it leaves a shape it does not follow,
 and the ranges are flagged too narrow). It prints whether Table 1's 225 is met by the project's
-fixed rule (``SUSTAINED_WINDOW``: four consecutive evaluations averaging 225). ``--earlier``
+fixed rule (``SUSTAINED_WINDOW``: four consecutive evaluations averaging 225).
+``--budget-plot FILE`` fits, over the same windows, the log-likelihood as a straight line in the
+learning rate the run's schedule still has to spend above its floor (``lr_budget_left``, from
+RUN/run.json's config and each evaluation's step): its intercept is the figure once the decay
+has run out, with a block-bootstrap range, and it draws the evaluations against that budget.
+``--earlier``
 overlays an earlier run's
 evaluations (its parzen.jsonl, or a CSV: epoch,mean_ll,stderr,sigma after '#' comment lines;
 ``=LABEL`` after the path names it in the legend; repeatable).
@@ -40,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.ticker import ScalarFormatter
-from scipy.optimize import OptimizeWarning, curve_fit
+from scipy.optimize import OptimizeWarning, brentq, curve_fit
 
 from gantheory.plotting import save_figure, subplots
 
@@ -265,6 +270,125 @@ def window_fits(epochs: np.ndarray, ll: np.ndarray, starts: list[int],
     return fits
 
 
+# ---------------------------------------------------------------------------------------------
+# The learning-rate budget: how far the schedule still lets the weights move.
+#
+# The paper's learning rate decays by a constant factor every update down to a floor, so the sum
+# of the rates still to come above that floor is finite and shrinks geometrically with the steps
+# already taken. If the log-likelihood still to gain is proportional to it, ll = A - g * B(step),
+# a straight line in B whose intercept A is the figure once the decay has run to its floor: a
+# fit with two parameters and no shape chosen to bend, set by the run's own schedule.
+
+
+def lr_budget_left(step, lr: float, lr_decay: float, lr_min: float) -> np.ndarray:
+    """The sum over updates t >= ``step`` of (lr_t - lr_min), lr_t = max(lr * lr_decay^-t,
+    lr_min) as ``gantheory.mnist.config.lr_at``: the rate the schedule has left to spend above
+    its floor (0 once on the floor), in closed form as a geometric sum."""
+    step = np.asarray(step, dtype=float)
+    if not (lr > lr_min > 0 and lr_decay > 1):
+        raise ValueError(f"a decaying schedule needs lr > lr_min > 0 and lr_decay > 1, got "
+                         f"lr {lr}, lr_min {lr_min}, lr_decay {lr_decay}")
+    floor = math.ceil(math.log(lr / lr_min) / math.log(lr_decay))  # first update on the floor
+    left = np.clip(floor - step, 0, None)
+    geometric = lr * lr_decay ** (-step) * -np.expm1(-left * math.log(lr_decay)) \
+        / -math.expm1(-math.log(lr_decay))
+    return np.where(step < floor, geometric - left * lr_min, 0.0)
+
+
+def budget_fit(steps: np.ndarray, ll: np.ndarray, schedule: dict, steps_per_epoch: int,
+               block: int | None = None, n_boot: int = 2000, seed: int = 0) -> dict:
+    """``ll ~ A - g B(step)`` (``lr_budget_left``) by least squares, with a moving-block
+    bootstrap of the residuals as for the other fits (16/50/84th percentiles of A and the
+    lag-1 autocorrelation that says whether the line follows the data).
+
+    Returns A (the figure once the decay reaches its floor) with its standard error, the gain
+    g in nats per unit of summed learning rate, the budget left at the last evaluation and
+    what it still allows (g times it), the epoch where the line reaches 225 before the floor
+    (inf when A < 225), and, where it does not, the epochs on the floor that the same gain
+    would need for the rest (``floor_epochs_to_225``: the floor's rate is spent at lr_min per
+    update).
+    """
+    budget = lr_budget_left(steps, **schedule)
+    design = np.column_stack([np.ones(len(steps)), -budget])
+    solve = np.linalg.pinv(design)
+    a, g = solve @ ll
+    resid = ll - design @ (a, g)
+    dof = max(len(steps) - 2, 1)
+    cov = float(resid @ resid) / dof * np.linalg.pinv(design.T @ design)
+    n = len(steps)
+    block = min(block or default_block(n), n)
+    rng = np.random.default_rng(seed)
+    boot_a, _ = solve @ (design @ (a, g) + resid[block_resamples(n, block, n_boot, rng)]).T
+    lag1 = lag1_autocorrelation(resid)
+    reach = math.inf
+    if a >= TABLE1_GAN and g > 0:
+        need = (a - TABLE1_GAN) / g  # the budget left when the line passes 225
+        reach = float(brentq(lambda s: float(lr_budget_left(s, **schedule)) - need, 0.0,
+                             float(steps.max()) + 1e9) / steps_per_epoch) \
+            if need < lr_budget_left(0, **schedule) else 0.0
+    floor_epochs = math.inf if g <= 0 else \
+        max(0.0, (TABLE1_GAN - a) / g / (schedule["lr_min"] * steps_per_epoch))
+    left = float(lr_budget_left(steps.max(), **schedule))
+    return {"asymptote": float(a), "asymptote_se": float(math.sqrt(cov[0, 0])),
+            "gain_per_unit": float(g), "gain_se": float(math.sqrt(cov[1, 1])), "n": int(n),
+            "steps": [int(steps.min()), int(steps.max())], "rss": float(resid @ resid),
+            "budget_left_at_last": left, "gain_left_at_last": float(g * left),
+            "reaches_225_at_epoch": reach,
+            "floor_epochs_to_225": floor_epochs if a < TABLE1_GAN else 0.0,
+            "block_bootstrap": {"block": block, "n_boot": n_boot, "lag1_autocorrelation": lag1,
+                                "ranges_too_narrow": _too_narrow(lag1),
+                                "asymptote_quantiles": _quantiles(boot_a)}}
+
+
+def budget_fits(steps: np.ndarray, epochs: np.ndarray, ll: np.ndarray, starts: list[int],
+                schedule: dict, steps_per_epoch: int) -> list[dict]:
+    """``budget_fit`` over the evaluations at epochs >= each start (3 or more of them)."""
+    return [{"from": int(start), **budget_fit(steps[epochs >= start], ll[epochs >= start],
+                                               schedule, steps_per_epoch)}
+            for start in starts if (epochs >= start).sum() >= 3]
+
+
+def run_schedule(run: Path) -> tuple[dict, int] | None:
+    """The learning-rate schedule and updates per epoch from RUN/run.json's config (None when
+    the run has no run.json or it records no config)."""
+    try:
+        cfg = json.loads((run / "run.json").read_text())["config"]
+        schedule = {k: float(cfg[k]) for k in ("lr", "lr_decay", "lr_min")}
+        return schedule, int(cfg.get("train_images", 50_000)) // int(cfg["batch"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def budget_plot(steps: np.ndarray, epochs: np.ndarray, ll: np.ndarray, stderr: np.ndarray,
+                fits: list[dict], schedule: dict, out: str, title: str) -> str:
+    """The evaluations against the learning-rate budget left (decreasing to the right, as the
+    run goes on), each window's line carried to the floor (budget 0), Table 1's 225 +- 2."""
+    fig, axes = subplots(1, 2, figsize=(11, 4.2))
+    budget = lr_budget_left(steps, **schedule)
+    last_from = max(f["from"] for f in fits)
+    for ax, first in zip(axes, (min(f["from"] for f in fits), last_from)):  # all; the last window
+        shown = epochs >= first
+        ax.errorbar(budget[shown], ll[shown], yerr=stderr[shown], marker="o", ms=3, ls="none",
+                    color="tab:blue", label="this run (test set, +-1 s.e.)")
+        ax.axhspan(TABLE1_GAN - 2, TABLE1_GAN + 2, color="k", alpha=0.12,
+                   label="Table 1: adversarial nets 225 +- 2")
+        for fit, color in zip(fits, WINDOW_COLORS):
+            xs = np.linspace(0.0, float(budget[epochs >= max(fit["from"], first)].max()), 50)
+            lo, _, hi = fit["block_bootstrap"]["asymptote_quantiles"]
+            narrow = ", too narrow" if fit["block_bootstrap"]["ranges_too_narrow"] else ""
+            ax.plot(xs, fit["asymptote"] - fit["gain_per_unit"] * xs, ls="--", lw=1,
+                    color=color, label=f"from epoch {fit['from']}: {fit['asymptote']:.1f} at "
+                                       f"the floor ({lo:.1f}-{hi:.1f}{narrow})")
+        ax.invert_xaxis()
+        ax.set_xlabel("learning rate left above the floor (sum over the updates to come)")
+        ax.set_title(f"evaluations from epoch {first}", fontsize=9)
+    axes[0].set_ylabel("Parzen log-likelihood (nats)")
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, out)
+
+
 WINDOW_COLORS = ("k", "tab:green", "tab:purple", "tab:brown", "tab:olive")
 
 
@@ -348,7 +472,11 @@ def main(argv=None) -> None:
     ap.add_argument("--fits-plot", metavar="FILE",
                     help="the evaluations on a log2 epoch axis with the fits of every window")
     ap.add_argument("--fit-windows", default="61,300,600", metavar="E1,E2,...",
-                    help="the first epochs of the fitted windows (with --fits-plot)")
+                    help="the first epochs of the fitted windows (with --fits-plot and "
+                         "--budget-plot)")
+    ap.add_argument("--budget-plot", metavar="FILE",
+                    help="the evaluations against the learning rate left to spend, with the "
+                         "learning-rate budget fit of every window (needs RUN/run.json)")
     args = ap.parse_args(argv)
     try:
         windows = [int(v) for v in args.fit_windows.split(",")]
@@ -359,6 +487,15 @@ def main(argv=None) -> None:
                  f"got {len(windows)}")
     run, out = Path(args.run), args.out
     rows = [json.loads(s) for s in (run / "parzen.jsonl").read_text().splitlines()]
+    if args.budget_plot:  # checked before anything is drawn or written
+        found = run_schedule(run)
+        if found is None:
+            sys.exit(f"reproduction_plot: {run / 'run.json'} records no learning-rate schedule "
+                     "(config lr, lr_decay, lr_min, batch): no --budget-plot")
+        schedule, per_epoch = found
+        if any("step" not in r for r in rows):
+            sys.exit(f"reproduction_plot: {run / 'parzen.jsonl'} has evaluations without a "
+                     "step: no --budget-plot")
     epochs = [r for r in (json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines())
               if r.get("kind") == "epoch"]
     fig, (ax, ax2) = subplots(2, 1, figsize=(7, 6), sharex=True,
@@ -411,6 +548,15 @@ def main(argv=None) -> None:
         print(fits_plot(arr[:, 0], arr[:, 1], arr[:, 2], fits, args.fits_plot,
                         f"{args.title}: fits by window"))
         print(json.dumps({"window_fits": fits}))
+    if args.budget_plot:
+        arr = np.array([[r["step"], r["epoch"], r["mean_ll"], r["stderr"]] for r in rows],
+                       dtype=float)
+        bfits = budget_fits(arr[:, 0], arr[:, 1], arr[:, 2], windows, schedule, per_epoch)
+        if not bfits:
+            sys.exit("reproduction_plot: no window has the 3 evaluations a budget fit needs")
+        print(budget_plot(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], bfits, schedule,
+                          args.budget_plot, f"{args.title}: learning-rate budget fits"))
+        print(json.dumps({"lr_budget_fits": bfits}))
     print(json.dumps({"table1_225_sustained": sustained_crossing(
         np.array([r["epoch"] for r in rows], dtype=float),
         np.array([r["mean_ll"] for r in rows]))}))

@@ -235,3 +235,85 @@ def test_windows_beyond_the_colours_or_the_data_are_named(plot, tmp_path, capsys
     err = capsys.readouterr().err
     assert "the window from epoch 100 has 2 evaluations, fewer than the 4" in err
     assert "epoch 25 " not in err
+
+
+# A schedule that reaches its floor in a few hundred updates, so sums can be brute-forced.
+SMALL = {"lr": 0.1, "lr_decay": 1.01, "lr_min": 1e-3}
+
+
+def test_lr_budget_left_is_the_sum_of_the_trainers_own_rates(plot):
+    from gantheory.mnist.config import MNISTConfig, lr_at
+    cfg = MNISTConfig(**SMALL)
+    rates = np.array([lr_at(cfg, t) for t in range(2000)]) - cfg.lr_min  # 0 from the floor on
+    assert rates[-1] == 0
+    steps = np.array([0, 1, 37, 200, 462, 463, 464, 1500])
+    want = [rates[s:].sum() for s in steps]
+    np.testing.assert_allclose(plot.lr_budget_left(steps, **SMALL), want, rtol=1e-12, atol=1e-15)
+    # the paper's schedule: 2,878,000 updates to the floor, summed in float64 by numpy
+    paper = {"lr": 0.1, "lr_decay": 1.000004, "lr_min": 1e-6}
+    t = np.arange(1_500_000, 2_900_000)
+    brute = (np.maximum(0.1 * np.exp(-t * np.log(1.000004)), 1e-6) - 1e-6).sum()
+    assert plot.lr_budget_left(1_500_000, **paper) == pytest.approx(brute, rel=1e-9)
+
+
+def test_lr_budget_left_refuses_a_schedule_without_decay(plot):
+    with pytest.raises(ValueError, match="lr_decay > 1"):
+        plot.lr_budget_left(0, lr=0.1, lr_decay=1.0, lr_min=1e-6)
+
+
+def test_budget_fit_recovers_a_run_that_gains_in_proportion_to_the_rate_left(plot):
+    steps = np.arange(10.0, 400, 10)
+    budget = plot.lr_budget_left(steps, **SMALL)
+    for asymptote, reaches in ((223.0, False), (230.0, True)):
+        ll = asymptote - 0.9 * budget
+        fit = plot.budget_fit(steps, ll, SMALL, steps_per_epoch=10)
+        assert fit["asymptote"] == pytest.approx(asymptote, abs=1e-9)
+        assert fit["gain_per_unit"] == pytest.approx(0.9, rel=1e-9)
+        if reaches:  # the line passes 225 where 0.9 x budget = 5: check that step by brute force
+            epoch = fit["reaches_225_at_epoch"]
+            assert float(plot.lr_budget_left(epoch * 10, **SMALL)) == pytest.approx(5 / 0.9)
+            assert fit["floor_epochs_to_225"] == 0
+        else:  # 2 nats short: 2 / 0.9 units of rate on a floor of 1e-3 per update, 10 a epoch
+            assert fit["reaches_225_at_epoch"] == math.inf
+            assert fit["floor_epochs_to_225"] == pytest.approx(2 / 0.9 / 1e-3 / 10)
+
+
+def test_budget_fit_flags_a_curve_that_keeps_climbing_after_the_rate_is_spent(plot):
+    # A run still gaining 5 nats per doubling of epochs whatever the schedule: the budget line
+    # cannot follow it, so its residuals run in long waves and its range is flagged too narrow,
+    # while the same fit on the model's own curve (plus independent noise) is not flagged.
+    rng = np.random.default_rng(3)
+    steps = np.arange(20.0, 800, 10)
+    noise = rng.normal(0, 0.05, len(steps))
+    climbing = 200 + 5 * np.log2(steps) + noise
+    fit = plot.budget_fit(steps, climbing, SMALL, steps_per_epoch=10)
+    assert fit["block_bootstrap"]["lag1_autocorrelation"] > plot.LAG1_RANGES_TOO_NARROW
+    assert fit["block_bootstrap"]["ranges_too_narrow"]
+    honest = 223 - 0.9 * plot.lr_budget_left(steps, **SMALL) + noise
+    fit = plot.budget_fit(steps, honest, SMALL, steps_per_epoch=10)
+    assert not fit["block_bootstrap"]["ranges_too_narrow"]
+    lo, _, hi = fit["block_bootstrap"]["asymptote_quantiles"]
+    assert lo < 223 < hi
+
+
+def test_budget_plot_needs_the_runs_schedule_and_writes_nothing_without_it(plot, tmp_path,
+                                                                          capsys, monkeypatch):
+    run = _run_dir(tmp_path)
+    out = tmp_path / "p.png"
+    with pytest.raises(SystemExit) as e:
+        plot.main([str(run), str(out), "--budget-plot", str(tmp_path / "b.png")])
+    assert "records no learning-rate schedule" in str(e.value)
+    assert not out.exists()
+    (run / "run.json").write_text(json.dumps({"config": {**SMALL, "batch": 100,
+                                                         "train_images": 1000}}))
+    rows = [json.loads(s) for s in (run / "parzen.jsonl").read_text().splitlines()]
+    (run / "parzen.jsonl").write_text("".join(json.dumps({**r, "step": 10 * r["epoch"]}) + "\n"
+                                              for r in rows))
+    saved = []
+    monkeypatch.setattr(plot, "save_figure", lambda fig, o: saved.append(o) or o)
+    plot.main([str(run), str(out), "--fit-windows", "25,50", "--budget-plot",
+               str(tmp_path / "b.png")])
+    fits = [json.loads(s)["lr_budget_fits"] for s in capsys.readouterr().out.splitlines()
+            if s.startswith('{"lr_budget_fits"')][0]
+    assert [f["from"] for f in fits] == [25, 50]
+    assert str(tmp_path / "b.png") in saved
