@@ -189,14 +189,23 @@ def _quantiles(values: np.ndarray) -> list[float]:
     return [float(v) for v in np.quantile(values, QUANTILES, method="inverted_cdf")]
 
 
+def linear_block_bootstrap(design: np.ndarray, ll: np.ndarray, block: int, n_boot: int,
+                           rng: np.random.Generator) -> tuple:
+    """Least squares of ``ll`` on the columns of ``design``, and the same fit of ``n_boot``
+    resamples (the fitted values plus block-resampled residuals, ``block_resamples``): the
+    coefficients, the residuals and the resamples' coefficients (one row per column)."""
+    solve = np.linalg.pinv(design)  # the least-squares coefficients of every resample at once
+    coef = solve @ ll
+    fitted = design @ coef
+    resid = ll - fitted
+    return coef, resid, solve @ (fitted + resid[block_resamples(len(ll), block, n_boot, rng)]).T
+
+
 def line_bootstrap(epochs: np.ndarray, ll: np.ndarray, block: int, n_boot: int,
                    rng: np.random.Generator) -> dict:
     """The log line's block bootstrap (see ``bootstrap_crossings``), its slopes kept as well."""
     design = np.column_stack([np.ones(len(epochs)), np.log2(epochs)])
-    solve = np.linalg.pinv(design)  # the least-squares coefficients of every resample at once
-    fitted = design @ (solve @ ll)
-    resid = ll - fitted
-    a, b = solve @ (fitted + resid[block_resamples(len(epochs), block, n_boot, rng)]).T
+    _, resid, (a, b) = linear_block_bootstrap(design, ll, block, n_boot, rng)
     reach = line_reach(a, b)
     lag1 = lag1_autocorrelation(resid)
     return {"lag1_autocorrelation": lag1, "ranges_too_narrow": _too_narrow(lag1), "slopes": b,
@@ -310,15 +319,11 @@ def budget_fit(steps: np.ndarray, ll: np.ndarray, schedule: dict, steps_per_epoc
     """
     budget = lr_budget_left(steps, **schedule)
     design = np.column_stack([np.ones(len(steps)), -budget])
-    solve = np.linalg.pinv(design)
-    a, g = solve @ ll
-    resid = ll - design @ (a, g)
-    dof = max(len(steps) - 2, 1)
-    cov = float(resid @ resid) / dof * np.linalg.pinv(design.T @ design)
     n = len(steps)
     block = min(block or default_block(n), n)
-    rng = np.random.default_rng(seed)
-    boot_a, _ = solve @ (design @ (a, g) + resid[block_resamples(n, block, n_boot, rng)]).T
+    (a, g), resid, (boot_a, _) = linear_block_bootstrap(design, ll, block, n_boot,
+                                                        np.random.default_rng(seed))
+    cov = float(resid @ resid) / max(n - 2, 1) * np.linalg.pinv(design.T @ design)
     lag1 = lag1_autocorrelation(resid)
     reach = math.inf
     if a >= TABLE1_GAN and g > 0:
